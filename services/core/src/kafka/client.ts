@@ -1,0 +1,412 @@
+/**
+ * NextAct's Kafka port. The rest of the code speaks in records, partitions and transactions;
+ * kafkajs stays behind this module so a faster client can replace it in one place.
+ */
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  Kafka,
+  type KafkaConfig,
+  logLevel as KafkaLogLevel,
+  type Producer,
+  type SASLOptions,
+  type Transaction,
+} from 'kafkajs';
+import { ErrorCodes, errorMessage, NextActError } from '../errors';
+import type { Logger } from '../logger';
+import { retry } from '../retry';
+
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+/** A record as read from a topic-partition. Offsets are strings: Kafka offsets exceed 2^53. */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  timestamp: number;
+}
+
+/** A record to write. Without `partition` the key decides it (murmur2, as Java clients do). */
+export interface OutgoingRecord {
+  topic: string;
+  key: string;
+  value: Buffer | null;
+  headers?: Record<string, string>;
+  partition?: number;
+  timestamp?: number;
+}
+
+export interface RecordPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  config?: Record<string, string>;
+}
+
+/** What a batch handler gets: one topic-partition's records, in offset order. */
+export interface RecordBatch {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord[];
+  /** Offset after the last record Kafka has for this partition (the high watermark). */
+  highWatermark: string;
+  /** False once the partition was reassigned while the batch ran: its results must not commit. */
+  stillOwned(): boolean;
+  heartbeat(): Promise<void>;
+  /** Marks a record done for the consumer's own (non-transactional) commits. */
+  markProcessed(offset: string): void;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  /** Offsets are committed by transactions (true) or by the consumer after each batch (false). */
+  transactionalCommits: boolean;
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+}
+
+export interface RecordConsumer {
+  run(handler: (batch: RecordBatch) => Promise<void>): Promise<void>;
+  /** Called after each group join with this member's partitions per topic. */
+  onAssignment(listener: (assignment: Record<string, number[]>) => void): void;
+  commitOffsets(positions: RecordPosition[]): Promise<void>;
+  pause(topic: string, partitions?: number[]): void;
+  resume(topic: string, partitions?: number[]): void;
+  close(): Promise<void>;
+}
+
+export interface RecordProducer {
+  send(records: OutgoingRecord[]): Promise<RecordPosition[]>;
+  close(): Promise<void>;
+}
+
+/** One Kafka transaction: records and consumed offsets become visible together or not at all. */
+export interface RecordTransaction {
+  send(records: OutgoingRecord[]): Promise<void>;
+  /** `next` offsets (last processed + 1) consumed by `groupId`. */
+  commitConsumed(groupId: string, next: RecordPosition[]): Promise<void>;
+}
+
+export interface TransactionalProducer {
+  readonly transactionalId: string;
+  /** Runs `work` in a transaction; commits if it resolves, aborts if it throws. */
+  transact<T>(work: (tx: RecordTransaction) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface KafkaAdmin {
+  ensureTopics(specs: TopicSpec[]): Promise<{ created: string[] }>;
+  listTopics(): Promise<string[]>;
+  deleteTopics(names: string[]): Promise<void>;
+  /** Low and high watermarks per partition. */
+  watermarks(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
+  /** Committed offsets of a group per partition (-1 when none). */
+  groupOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
+  close(): Promise<void>;
+}
+
+export interface KafkaClient {
+  admin(): Promise<KafkaAdmin>;
+  producer(options?: { idempotent?: boolean }): Promise<RecordProducer>;
+  transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
+  consumer(options: ConsumerOptions): Promise<RecordConsumer>;
+}
+
+const toHeaders = (headers: Record<string, string> | undefined): IHeaders | undefined => headers;
+
+function fromHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = first.toString();
+  }
+  return out;
+}
+
+/** kafkajs errors carry `retriable`; keep it so the retry module can decide. */
+function wrap(err: unknown, what: string): NextActError {
+  if (err instanceof NextActError) return err;
+  const retriable = typeof err === 'object' && err !== null && Boolean((err as { retriable?: boolean }).retriable);
+  const type = typeof err === 'object' && err !== null ? (err as { type?: string }).type : undefined;
+  return new NextActError(ErrorCodes.KAFKA, `${what}: ${errorMessage(err)}`, { retriable, cause: err, details: type ? { type } : undefined });
+}
+
+function kafkaLogger(logger: Logger) {
+  return () =>
+    ({ level, log }: { level: number; log: { message: string } & Record<string, unknown> }) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = log;
+      const fields = { component: 'kafkajs', ...rest };
+      if (level === KafkaLogLevel.ERROR) logger.error(message, fields);
+      else if (level === KafkaLogLevel.WARN) logger.warn(message, fields);
+      else if (level === KafkaLogLevel.INFO) logger.debug(message, fields);
+    };
+}
+
+export function createKafkaClient(connection: KafkaConnection, logger: Logger): KafkaClient {
+  const config: KafkaConfig = {
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    ssl: connection.ssl ?? false,
+    sasl: connection.sasl as SASLOptions | undefined,
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: kafkaLogger(logger),
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+  };
+  const kafka = new Kafka(config);
+
+  return {
+    async admin() {
+      const admin: Admin = kafka.admin();
+      await admin.connect().catch((e) => {
+        throw wrap(e, 'admin connect');
+      });
+      return {
+        async ensureTopics(specs) {
+          const existing = new Set(await admin.listTopics());
+          const missing = specs.filter((s) => !existing.has(s.name));
+          if (missing.length > 0) {
+            try {
+              await admin.createTopics({
+                waitForLeaders: true,
+                topics: missing.map((s) => ({
+                  topic: s.name,
+                  numPartitions: s.partitions,
+                  replicationFactor: s.replicationFactor,
+                  configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+                })),
+              });
+            } catch (e) {
+              // Another instance may have created them concurrently; that is success.
+              const again = new Set(await admin.listTopics());
+              if (missing.some((s) => !again.has(s.name))) throw wrap(e, 'create topics');
+            }
+          }
+          const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
+          for (const spec of specs) {
+            const found = metadata.topics.find((t) => t.name === spec.name);
+            if (found && found.partitions.length !== spec.partitions) {
+              throw new NextActError(
+                ErrorCodes.KAFKA,
+                `topic ${spec.name} has ${found.partitions.length} partitions but ${spec.partitions} are required (co-partitioning); recreate it or set NEXTACT_PARTITIONS=${found.partitions.length}`,
+              );
+            }
+          }
+          return { created: missing.map((s) => s.name) };
+        },
+        listTopics: () => admin.listTopics(),
+        async deleteTopics(names) {
+          if (names.length > 0) await admin.deleteTopics({ topics: names });
+        },
+        async watermarks(topic) {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high })).sort((a, b) => a.partition - b.partition);
+        },
+        async groupOffsets(groupId, topic) {
+          const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+          return (res[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset })).sort((a, b) => a.partition - b.partition);
+        },
+        close: () => admin.disconnect(),
+      };
+    },
+
+    async producer(options = {}) {
+      const idempotent = options.idempotent ?? true;
+      // Idempotence needs one in-flight request per connection in kafkajs.
+      const producer: Producer = kafka.producer({ idempotent, maxInFlightRequests: idempotent ? 1 : 5, allowAutoTopicCreation: false });
+      await producer.connect().catch((e) => {
+        throw wrap(e, 'producer connect');
+      });
+      return {
+        async send(records) {
+          if (records.length === 0) return [];
+          const byTopic = new Map<string, OutgoingRecord[]>();
+          for (const r of records) {
+            const list = byTopic.get(r.topic) ?? [];
+            list.push(r);
+            byTopic.set(r.topic, list);
+          }
+          try {
+            const res = await producer.sendBatch({
+              acks: -1,
+              topicMessages: [...byTopic].map(([topic, rs]) => ({
+                topic,
+                messages: rs.map((r) => ({
+                  key: r.key,
+                  value: r.value,
+                  headers: toHeaders(r.headers),
+                  partition: r.partition,
+                  timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+                })),
+              })),
+            });
+            return res.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
+          } catch (e) {
+            throw wrap(e, 'produce');
+          }
+        },
+        close: () => producer.disconnect(),
+      };
+    },
+
+    async transactionalProducer(transactionalId) {
+      const producer: Producer = kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        transactionTimeout: 60_000,
+      });
+      // connect() runs InitProducerId, which bumps the epoch and fences any zombie with this id.
+      await producer.connect().catch((e) => {
+        throw wrap(e, `transactional producer ${transactionalId} connect`);
+      });
+      return {
+        transactionalId,
+        async transact(work) {
+          let tx: Transaction;
+          try {
+            tx = await producer.transaction();
+          } catch (e) {
+            throw wrap(e, 'begin transaction');
+          }
+          try {
+            const result = await work({
+              async send(records) {
+                if (records.length === 0) return;
+                const byTopic = new Map<string, OutgoingRecord[]>();
+                for (const r of records) {
+                  const list = byTopic.get(r.topic) ?? [];
+                  list.push(r);
+                  byTopic.set(r.topic, list);
+                }
+                await tx.sendBatch({
+                  acks: -1,
+                  topicMessages: [...byTopic].map(([topic, rs]) => ({
+                    topic,
+                    messages: rs.map((r) => ({
+                      key: r.key,
+                      value: r.value,
+                      headers: toHeaders(r.headers),
+                      partition: r.partition,
+                      timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+                    })),
+                  })),
+                });
+              },
+              async commitConsumed(groupId, next) {
+                const topics = new Map<string, { partition: number; offset: string }[]>();
+                for (const p of next) {
+                  const list = topics.get(p.topic) ?? [];
+                  list.push({ partition: p.partition, offset: p.offset });
+                  topics.set(p.topic, list);
+                }
+                // kafkajs does not retry CONCURRENT_TRANSACTIONS here (kafkajs#430).
+                await retry(
+                  () =>
+                    tx.sendOffsets({
+                      consumerGroupId: groupId,
+                      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+                    }),
+                  {
+                    retries: 8,
+                    initialDelayMs: 50,
+                    maxDelayMs: 2_000,
+                    shouldRetry: (err) => /CONCURRENT_TRANSACTIONS|concurrent/i.test(String((err as { type?: string }).type ?? errorMessage(err))),
+                  },
+                );
+              },
+            });
+            await tx.commit();
+            return result;
+          } catch (e) {
+            await tx.abort().catch((abortErr) => logger.warn('transaction abort failed', { err: abortErr, transactionalId }));
+            throw wrap(e, `transaction ${transactionalId}`);
+          }
+        },
+        close: () => producer.disconnect(),
+      };
+    },
+
+    async consumer(options) {
+      const consumer: Consumer = kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+        heartbeatInterval: 1_000,
+        readUncommitted: false,
+        allowAutoTopicCreation: false,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      });
+      const listeners: ((assignment: Record<string, number[]>) => void)[] = [];
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const assignment = event.payload.memberAssignment as Record<string, number[]>;
+        for (const l of listeners) l(assignment);
+      });
+      await consumer.connect().catch((e) => {
+        throw wrap(e, 'consumer connect');
+      });
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+      return {
+        onAssignment(listener) {
+          listeners.push(listener);
+        },
+        async run(handler) {
+          await consumer.run({
+            autoCommit: !options.transactionalCommits,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+            eachBatch: async (payload: EachBatchPayload) => {
+              const { batch } = payload;
+              await handler({
+                topic: batch.topic,
+                partition: batch.partition,
+                highWatermark: batch.highWatermark,
+                records: batch.messages.map((m) => ({
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  offset: m.offset,
+                  key: m.key ? m.key.toString() : null,
+                  value: m.value,
+                  headers: fromHeaders(m.headers),
+                  timestamp: Number(m.timestamp),
+                })),
+                stillOwned: () => payload.isRunning() && !payload.isStale(),
+                heartbeat: () => payload.heartbeat(),
+                markProcessed: (offset) => payload.resolveOffset(offset),
+              });
+            },
+          });
+        },
+        async commitOffsets(positions) {
+          await consumer.commitOffsets(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+        },
+        pause: (topic, partitions) => consumer.pause([{ topic, partitions }]),
+        resume: (topic, partitions) => consumer.resume([{ topic, partitions }]),
+        close: () => consumer.disconnect(),
+      };
+    },
+  };
+}
+
+/** Kafka offsets as bigint arithmetic, since positions (not counts) are what can be compared. */
+export const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();

@@ -2,6 +2,7 @@
  * NextAct's Kafka port. The rest of the code speaks in records, partitions and transactions;
  * kafkajs stays behind this module so a faster client can replace it in one place.
  */
+import { randomUUID } from 'node:crypto';
 import {
   type Admin,
   type Consumer,
@@ -124,8 +125,33 @@ export interface KafkaAdmin {
   close(): Promise<void>;
 }
 
+export interface PartitionRange {
+  partition: number;
+  /** First offset to read. */
+  from: string;
+}
+
+export interface ReadResult {
+  partition: number;
+  /** End offset (exclusive) the read went up to: the partition's end at the start of the read. */
+  until: string;
+  records: number;
+}
+
 export interface KafkaClient {
   admin(): Promise<KafkaAdmin>;
+  /**
+   * Reads partitions from given offsets up to their end offsets as of the call (read_committed),
+   * outside any consumer group's offsets: for state restores, rebuilds and replay.
+   * Transaction markers occupy offsets that are never delivered, so a partition also counts as
+   * read once it has been idle for `idleMs` with nothing more delivered below its end.
+   */
+  readPartitions(
+    topic: string,
+    ranges: PartitionRange[],
+    onRecords: (records: ConsumedRecord[]) => Promise<void> | void,
+    options?: { idleMs?: number },
+  ): Promise<ReadResult[]>;
   producer(options?: { idempotent?: boolean }): Promise<RecordProducer>;
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
   consumer(options: ConsumerOptions): Promise<RecordConsumer>;
@@ -175,7 +201,99 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
   };
   const kafka = new Kafka(config);
 
-  return {
+  const client: KafkaClient = {
+    async readPartitions(topic, ranges, onRecords, options = {}) {
+      const idleMs = options.idleMs ?? 750;
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = new Map<number, string>();
+      try {
+        for (const o of await admin.fetchTopicOffsets(topic)) ends.set(o.partition, o.high);
+      } finally {
+        await admin.disconnect();
+      }
+      const state = new Map<number, { until: bigint; next: bigint; records: number; lastProgress: number }>();
+      for (const r of ranges) {
+        const end = ends.get(r.partition);
+        if (end === undefined) throw new NextActError(ErrorCodes.KAFKA, `${topic} has no partition ${r.partition}`);
+        state.set(r.partition, { until: BigInt(end), next: BigInt(r.from), records: 0, lastProgress: Date.now() });
+      }
+      const pending = () => [...state].filter(([, s]) => s.next < s.until);
+      const results = () => [...state].map(([partition, s]) => ({ partition, until: s.until.toString(), records: s.records }));
+      if (pending().length === 0) return results();
+
+      const consumer = kafka.consumer({
+        groupId: `${connection.clientId}-reader-${randomUUID()}`,
+        readUncommitted: false,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 100,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
+      });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        let failure: unknown;
+        let finish!: () => void;
+        const finished = new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, heartbeat }) => {
+            const s = state.get(batch.partition);
+            if (!s || s.next >= s.until) return;
+            const records: ConsumedRecord[] = [];
+            for (const m of batch.messages) {
+              const offset = BigInt(m.offset);
+              if (offset < s.next || offset >= s.until) continue;
+              records.push({
+                topic,
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key ? m.key.toString() : null,
+                value: m.value,
+                headers: fromHeaders(m.headers),
+                timestamp: Number(m.timestamp),
+              });
+            }
+            try {
+              if (records.length > 0) await onRecords(records);
+            } catch (err) {
+              failure = err;
+              finish();
+              return;
+            }
+            s.records += records.length;
+            const last = BigInt(batch.lastOffset());
+            if (last + 1n > s.next) s.next = last + 1n;
+            s.lastProgress = Date.now();
+            await heartbeat();
+            if (pending().length === 0) finish();
+          },
+        });
+        for (const [partition, s] of state) consumer.seek({ topic, partition, offset: s.next.toString() });
+        const idle = setInterval(
+          () => {
+            const now = Date.now();
+            for (const [, s] of state) if (s.next < s.until && now - s.lastProgress > idleMs) s.next = s.until;
+            if (pending().length === 0) finish();
+          },
+          Math.max(50, Math.floor(idleMs / 3)),
+        );
+        try {
+          await finished;
+        } finally {
+          clearInterval(idle);
+        }
+        if (failure) throw failure;
+      } finally {
+        await consumer.disconnect();
+      }
+      return results();
+    },
+
     async admin() {
       const admin: Admin = kafka.admin();
       await admin.connect().catch((e) => {
@@ -406,6 +524,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
       };
     },
   };
+  return client;
 }
 
 /** Kafka offsets as bigint arithmetic, since positions (not counts) are what can be compared. */

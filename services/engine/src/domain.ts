@@ -1,0 +1,33 @@
+/**
+ * The seam between the stateful runtime (Kafka, stores, transactions) and the decision domain
+ * (journeys, policy, learning). The domain is pure and deterministic: given the same state and
+ * the same record it returns the same result, which is what makes replay and crash recovery exact.
+ * `decisionTime` (wall clock) is the only non-deterministic input and is only stamped, never used
+ * to decide.
+ */
+import type { CustomerEvent, Decision } from '@nextact/core';
+
+/** What a customer event or timer did to one customer's journey and the partition's learner. */
+export interface StepResult<J, L> {
+  journey: J;
+  learner: L;
+  /** At most one decision per trigger. */
+  decision?: Decision;
+}
+
+export interface DecisionDomain<J, L> {
+  readonly policyVersion: string;
+  initialJourney(customerId: string): J;
+  initialLearner(): L;
+  /** Applies a customer event (in partition order). */
+  onEvent(journey: J | undefined, learner: L, event: CustomerEvent, decisionTime: number): StepResult<J, L>;
+  /** Event time at which this journey's next timer (e.g. inactivity) is due, if any. */
+  nextTimer(journey: J): number | undefined;
+  /** Fires a due timer. `at` is the stream time (max event time seen on the partition) that made it due. */
+  onTimer(journey: J, learner: L, dueAt: number, decisionTime: number): StepResult<J, L>;
+  /** Journey and learner are stored as JSON in the changelog. */
+  serialiseJourney(journey: J): Buffer;
+  deserialiseJourney(bytes: Buffer): J;
+  serialiseLearner(learner: L): Buffer;
+  deserialiseLearner(bytes: Buffer): L;
+}

@@ -1,0 +1,242 @@
+/**
+ * How events and time move a journey. Everything is driven by event time; functions here mutate the
+ * (already cloned) state they are given.
+ *
+ * Stages: AWARENESS -(browse with intent)-> CONSIDERATION -(purchase)-> PURCHASE -(purchaseStageHours)->
+ * RETENTION, or ADVOCACY once repeat purchases meet a promoter NPS. Complaints, negative sentiment,
+ * detractor NPS / low CSAT move any stage to CHURN_RISK, and so does inactivity (timer) in the
+ * configured stages. CHURN_RISK recovers on a purchase, or on a positive signal once the customer is no
+ * longer unhappy (browse recovers only inactivity-driven churn risk).
+ */
+import type { ActionOutcome, BrowseEvent, ChatEvent, ConsentChange, CustomerEvent, JourneyStage, PurchaseEvent, SurveyResponse } from '@nextact/core';
+import { isValidTimeZone } from '../policy/time';
+import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
+import { days, hours } from '../policy/units';
+import { BOUNDS, type ChurnCause, type JourneyState, pushBounded } from './state';
+
+export function hasOpenComplaint(j: JourneyState, policy: Policy): boolean {
+  return j.openIntents.some((i) => policy.mood.complaintIntents.includes(i.intent));
+}
+
+/** Unhappy = an open complaint, or a recent negative sentiment, detractor NPS or low CSAT. */
+export function isUnhappy(j: JourneyState, policy: Policy, now: number): boolean {
+  const m = policy.mood;
+  const recent = (at: number) => now - at <= days(m.memoryDays);
+  if (hasOpenComplaint(j, policy)) return true;
+  if (j.lastSentiment && recent(j.lastSentiment.at) && j.lastSentiment.value < m.negativeSentimentBelow) return true;
+  if (j.nps && recent(j.nps.at) && j.nps.score <= m.detractorNpsAtMost) return true;
+  if (j.csat && recent(j.csat.at) && j.csat.score <= m.unhappyCsatAtMost) return true;
+  return false;
+}
+
+export function advocacyQualified(j: JourneyState, policy: Policy): boolean {
+  const a = policy.journey.advocacy;
+  return j.rfm.purchaseCount >= a.minPurchases && j.nps !== null && j.nps.score >= a.minNps;
+}
+
+export function enterStage(j: JourneyState, stage: JourneyStage, at: number, cause: ChurnCause | null = null): void {
+  if (j.stage === stage) {
+    // Re-entering PURCHASE (another order) restarts its settling window; other stages keep their entry time.
+    if (stage === 'PURCHASE') j.stageEnteredAt = at;
+    return;
+  }
+  j.previousStage = j.stage;
+  j.stage = stage;
+  j.stageEnteredAt = at;
+  j.churnCause = stage === 'CHURN_RISK' ? cause : null;
+}
+
+function recoveryStage(j: JourneyState, policy: Policy): JourneyStage {
+  if (advocacyQualified(j, policy)) return 'ADVOCACY';
+  return j.rfm.purchaseCount > 0 ? 'RETENTION' : 'CONSIDERATION';
+}
+
+export interface TimeTransition {
+  at: number;
+  kind: 'PURCHASE_SETTLED' | 'INACTIVITY';
+}
+
+/** The next time-driven transition this journey is waiting for, if any. */
+export function nextTransition(j: JourneyState, policy: Policy): TimeTransition | undefined {
+  let next: TimeTransition | undefined;
+  if (j.stage === 'PURCHASE' && j.stageEnteredAt !== null) {
+    next = { at: j.stageEnteredAt + hours(policy.journey.purchaseStageHours), kind: 'PURCHASE_SETTLED' };
+  }
+  if (policy.journey.inactivityStages.includes(j.stage) && j.rfm.lastActivityTime !== null) {
+    const at = j.rfm.lastActivityTime + days(policy.journey.inactivityDays);
+    if (!next || at < next.at) next = { at, kind: 'INACTIVITY' };
+  }
+  return next;
+}
+
+/** Applies every time transition due at or before `now`, in time order. Terminates: each one leaves the stage that armed it. */
+export function advanceTo(j: JourneyState, policy: Policy, now: number): TimeTransition[] {
+  const fired: TimeTransition[] = [];
+  for (let due = nextTransition(j, policy); due && due.at <= now; due = nextTransition(j, policy)) {
+    if (due.kind === 'PURCHASE_SETTLED') enterStage(j, advocacyQualified(j, policy) ? 'ADVOCACY' : 'RETENTION', due.at);
+    else enterStage(j, 'CHURN_RISK', due.at, 'INACTIVITY');
+    fired.push(due);
+  }
+  return fired;
+}
+
+/** Drops state that can no longer matter as of the journey clock: expired suppressions, stale intents, old contacts. */
+export function prune(j: JourneyState, policy: Policy): void {
+  const now = j.rfm.lastEventTime;
+  if (now === null) return;
+  const s = j.suppressions;
+  for (const [action, until] of Object.entries(s.actions)) if (until <= now) delete s.actions[action];
+  if (s.marketingUntil !== null && s.marketingUntil <= now) s.marketingUntil = null;
+  const intentAge = days(policy.journey.openIntentMaxDays);
+  j.openIntents = j.openIntents.filter((i) => now - i.updatedAt < intentAge);
+  const cp = policy.contactPolicy;
+  const retention = Math.max(
+    days(cp.fatigueWindowDays),
+    days(cp.caps.global.windowDays),
+    ...Object.values(cp.caps.perChannel).map((c) => days(c.windowDays)),
+    ...policy.actions.map((a) => hours(a.cooldownHours)),
+  );
+  j.contacts = j.contacts.filter((c) => now - c.at < retention).slice(-BOUNDS.contacts);
+}
+
+function touch(j: JourneyState, at: number, activity: boolean): void {
+  j.rfm.lastEventTime = Math.max(j.rfm.lastEventTime ?? at, at);
+  if (activity) j.rfm.lastActivityTime = Math.max(j.rfm.lastActivityTime ?? at, at);
+  if (j.stageEnteredAt === null) j.stageEnteredAt = at;
+}
+
+function addInterest(j: JourneyState, category: string | null): void {
+  if (!category) return;
+  j.interests = [category, ...j.interests.filter((c) => c !== category)].slice(0, BOUNDS.interests);
+}
+
+function onBrowse(j: JourneyState, policy: Policy, e: BrowseEvent): void {
+  touch(j, e.eventTime, true);
+  addInterest(j, e.category);
+  if (!policy.journey.considerationKinds.includes(e.kind)) return;
+  if (j.stage === 'AWARENESS') enterStage(j, 'CONSIDERATION', e.eventTime);
+  else if (j.stage === 'CHURN_RISK' && j.churnCause === 'INACTIVITY' && !isUnhappy(j, policy, e.eventTime))
+    enterStage(j, recoveryStage(j, policy), e.eventTime);
+}
+
+function onChat(j: JourneyState, policy: Policy, e: ChatEvent): void {
+  touch(j, e.eventTime, true);
+  if (!j.lastSentiment || e.eventTime >= j.lastSentiment.at) j.lastSentiment = { value: e.sentiment, at: e.eventTime };
+  const others = j.openIntents.filter((i) => i.conversationId !== e.conversationId);
+  const mine = j.openIntents.filter((i) => i.conversationId === e.conversationId);
+  if (e.resolved) {
+    j.openIntents = others;
+  } else {
+    const existing = mine.find((i) => i.intent === e.intent);
+    const updated = mine.filter((i) => i.intent !== e.intent).map((i) => ({ ...i, sentiment: e.sentiment, updatedAt: Math.max(i.updatedAt, e.eventTime) }));
+    updated.push({
+      conversationId: e.conversationId,
+      intent: e.intent,
+      sentiment: e.sentiment,
+      openedAt: existing?.openedAt ?? e.eventTime,
+      updatedAt: e.eventTime,
+    });
+    j.openIntents = [...others, ...updated].slice(-BOUNDS.openIntents);
+  }
+  const m = policy.mood;
+  if (!e.resolved && m.complaintIntents.includes(e.intent)) enterStage(j, 'CHURN_RISK', e.eventTime, 'COMPLAINT');
+  else if (e.sentiment < m.negativeSentimentBelow) enterStage(j, 'CHURN_RISK', e.eventTime, 'SENTIMENT');
+  else if (j.stage === 'CHURN_RISK' && !isUnhappy(j, policy, e.eventTime)) enterStage(j, recoveryStage(j, policy), e.eventTime);
+}
+
+function onPurchase(j: JourneyState, policy: Policy, e: PurchaseEvent): void {
+  touch(j, e.eventTime, true);
+  const r = j.rfm;
+  const halfLife = days(policy.journey.frequencyHalfLifeDays);
+  if (r.frequencyAt === null || e.eventTime >= r.frequencyAt) {
+    const decay = r.frequencyAt === null ? 0 : 2 ** (-(e.eventTime - r.frequencyAt) / halfLife);
+    r.frequency = r.frequency * decay + 1;
+    r.frequencyAt = e.eventTime;
+  } else {
+    // A late order adds its contribution as of the current reference time.
+    r.frequency += 2 ** (-(r.frequencyAt - e.eventTime) / halfLife);
+  }
+  r.purchaseCount += 1;
+  r.monetaryMinor += e.amountMinor;
+  r.lastPurchaseTime = Math.max(r.lastPurchaseTime ?? e.eventTime, e.eventTime);
+  for (const item of e.lineItems) addInterest(j, item.category);
+  enterStage(j, 'PURCHASE', e.eventTime);
+}
+
+function onSurvey(j: JourneyState, policy: Policy, e: SurveyResponse): void {
+  touch(j, e.eventTime, true);
+  if (e.nps !== null) j.nps = { score: e.nps, at: e.eventTime };
+  if (e.csat !== null) j.csat = { score: e.csat, at: e.eventTime };
+  j.lastSurveyAt = Math.max(j.lastSurveyAt ?? e.eventTime, e.eventTime);
+  const m = policy.mood;
+  const detractor = (e.nps !== null && e.nps <= m.detractorNpsAtMost) || (e.csat !== null && e.csat <= m.unhappyCsatAtMost);
+  if (detractor) enterStage(j, 'CHURN_RISK', e.eventTime, 'DETRACTOR');
+  else if (j.stage === 'CHURN_RISK' && !isUnhappy(j, policy, e.eventTime)) enterStage(j, recoveryStage(j, policy), e.eventTime);
+  else if (j.stage === 'RETENTION' && advocacyQualified(j, policy)) enterStage(j, 'ADVOCACY', e.eventTime);
+}
+
+function isContactChannel(channel: string): channel is ContactChannel {
+  return (CONTACT_CHANNELS as readonly string[]).includes(channel);
+}
+
+function onOutcome(j: JourneyState, policy: Policy, e: ActionOutcome): void {
+  touch(j, e.eventTime, e.outcome === 'CLICKED' || e.outcome === 'CONVERTED');
+  const s = policy.contactPolicy.suppression;
+  switch (e.outcome) {
+    case 'DISMISSED': {
+      const until = e.eventTime + days(s.dismissedDays);
+      j.suppressions.actions[e.actionId] = Math.max(j.suppressions.actions[e.actionId] ?? until, until);
+      break;
+    }
+    case 'COMPLAINED': {
+      const until = e.eventTime + days(s.complainedDays);
+      j.suppressions.marketingUntil = Math.max(j.suppressions.marketingUntil ?? until, until);
+      break;
+    }
+    case 'UNSUBSCRIBED':
+      if (isContactChannel(e.channel)) j.consent[e.channel] = false;
+      break;
+    default:
+      break;
+  }
+  const decision = j.recentDecisions.find((d) => d.decisionId === e.decisionId);
+  if (decision) decision.outcome = e.outcome;
+}
+
+function onConsent(j: JourneyState, e: ConsentChange): void {
+  touch(j, e.eventTime, false);
+  if (isContactChannel(e.channel)) j.consent[e.channel] = e.granted;
+  if (e.timeZone && isValidTimeZone(e.timeZone)) j.timeZone = e.timeZone;
+}
+
+/** Remembers an event id; false when it was already processed (a duplicate delivery). */
+export function rememberEvent(j: JourneyState, eventId: string): boolean {
+  if (j.recentEventIds.includes(eventId)) return false;
+  pushBounded(j.recentEventIds, eventId, BOUNDS.recentEventIds);
+  return true;
+}
+
+/** Applies one customer event's state changes (not learning, not deciding). */
+export function applyEvent(j: JourneyState, policy: Policy, event: CustomerEvent): void {
+  switch (event.name) {
+    case 'nextact.BrowseEvent':
+      onBrowse(j, policy, event.value);
+      break;
+    case 'nextact.ChatEvent':
+      onChat(j, policy, event.value);
+      break;
+    case 'nextact.PurchaseEvent':
+      onPurchase(j, policy, event.value);
+      break;
+    case 'nextact.SurveyResponse':
+      onSurvey(j, policy, event.value);
+      break;
+    case 'nextact.ActionOutcome':
+      onOutcome(j, policy, event.value);
+      break;
+    case 'nextact.ConsentChange':
+      onConsent(j, event.value);
+      break;
+  }
+  prune(j, policy);
+}

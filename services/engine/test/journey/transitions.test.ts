@@ -1,0 +1,168 @@
+import { ErrorCodes } from '@nextact/core';
+import { BOUNDS, cloneJourney, type JourneyState } from '../../src/journey/state';
+import type { LearnerState } from '../../src/policy/learner';
+import { browse, chat, consent, DAY, domainFor, HOUR, purchase, survey, T0, WALL } from '../policy/helpers';
+
+const C = 'cust-j';
+
+/** Feeds events in order and returns the final journey. */
+function run(events: Parameters<ReturnType<typeof domainFor>['onEvent']>[2][], domain = domainFor()) {
+  let journey: JourneyState | undefined;
+  let learner: LearnerState = domain.initialLearner();
+  for (const e of events) {
+    const r = domain.onEvent(journey, learner, e, WALL);
+    journey = r.journey;
+    learner = r.learner;
+  }
+  return journey!;
+}
+
+describe('journey stages', () => {
+  it('starts in AWARENESS; a page view keeps it there, a product view moves to CONSIDERATION', () => {
+    const domain = domainFor();
+    expect(domain.initialJourney(C)).toMatchObject({ v: 1, stage: 'AWARENESS', previousStage: null, stageEnteredAt: null });
+    const j1 = run([browse(C, T0, { kind: 'PAGE_VIEW' })], domain);
+    expect(j1.stage).toBe('AWARENESS');
+    expect(j1.stageEnteredAt).toBe(T0);
+    const j2 = run([browse(C, T0, { kind: 'PAGE_VIEW' }), browse(C, T0 + HOUR, { kind: 'ADD_TO_CART' })], domain);
+    expect(j2).toMatchObject({ stage: 'CONSIDERATION', previousStage: 'AWARENESS', stageEnteredAt: T0 + HOUR });
+  });
+
+  it('purchase -> PURCHASE, then RETENTION after purchaseStageHours (by timer, at the exact due time)', () => {
+    const domain = domainFor();
+    const j = run([browse(C, T0), purchase(C, T0 + HOUR)], domain);
+    expect(j).toMatchObject({ stage: 'PURCHASE', previousStage: 'CONSIDERATION', stageEnteredAt: T0 + HOUR });
+    const due = T0 + HOUR + 72 * HOUR;
+    expect(domain.nextTimer(j)).toBe(due);
+    expect(domain.onTimer(j, domain.initialLearner(), due - 1, WALL).journey).toBe(j); // not due yet: untouched
+    const settled = domain.onTimer(j, domain.initialLearner(), due + 5 * HOUR, WALL);
+    expect(settled.decision).toBeUndefined(); // settling is not a decision point
+    expect(settled.journey).toMatchObject({ stage: 'RETENTION', previousStage: 'PURCHASE', stageEnteredAt: due });
+    // Next timer: inactivity, 30 days after the last activity (the purchase).
+    expect(domain.nextTimer(settled.journey)).toBe(T0 + HOUR + 30 * DAY);
+  });
+
+  it('repeat purchases and a promoter NPS -> ADVOCACY', () => {
+    const j = run([purchase(C, T0), purchase(C, T0 + 10 * DAY), survey(C, T0 + 20 * DAY, 10)]);
+    // The second purchase's PURCHASE window ended on day 13 (applied when the survey arrived), then the promoter score.
+    expect(j).toMatchObject({ stage: 'ADVOCACY', previousStage: 'RETENTION', stageEnteredAt: T0 + 20 * DAY });
+    const single = run([purchase(C, T0), survey(C, T0 + 20 * DAY, 10)]);
+    expect(single.stage).toBe('RETENTION'); // one purchase is not enough
+  });
+
+  it('unresolved complaint -> CHURN_RISK; resolution with positive sentiment recovers to RETENTION', () => {
+    const domain = domainFor();
+    const before = run([purchase(C, T0), chat(C, T0 + 5 * DAY, { intent: 'COMPLAINT', sentiment: -0.2 })], domain);
+    expect(before).toMatchObject({ stage: 'CHURN_RISK', previousStage: 'RETENTION', churnCause: 'COMPLAINT' });
+    expect(before.openIntents).toEqual([{ conversationId: 'c1', intent: 'COMPLAINT', sentiment: -0.2, openedAt: T0 + 5 * DAY, updatedAt: T0 + 5 * DAY }]);
+    expect(domain.nextTimer(before)).toBeUndefined(); // no inactivity timer inside CHURN_RISK
+    const after = domain.onEvent(before, domain.initialLearner(), chat(C, T0 + 6 * DAY, { intent: 'COMPLAINT', sentiment: 0.6, resolved: true }), WALL).journey;
+    expect(after).toMatchObject({ stage: 'RETENTION', previousStage: 'CHURN_RISK', churnCause: null, openIntents: [] });
+  });
+
+  it('strongly negative sentiment and detractor NPS -> CHURN_RISK with their causes', () => {
+    expect(run([browse(C, T0), chat(C, T0 + HOUR, { sentiment: -0.8 })])).toMatchObject({ stage: 'CHURN_RISK', churnCause: 'SENTIMENT' });
+    expect(run([purchase(C, T0), survey(C, T0 + 4 * DAY, 3)])).toMatchObject({ stage: 'CHURN_RISK', churnCause: 'DETRACTOR', nps: { score: 3 } });
+    expect(run([purchase(C, T0), survey(C, T0 + 4 * DAY, null, 1)])).toMatchObject({ stage: 'CHURN_RISK', csat: { score: 1 } });
+    // A mildly negative message is not churn risk.
+    expect(run([browse(C, T0), chat(C, T0 + HOUR, { sentiment: -0.4 })]).stage).toBe('CONSIDERATION');
+  });
+
+  it('inactivity timer moves to CHURN_RISK at lastActivity + 30 days and decides at that event time', () => {
+    const domain = domainFor();
+    const learner = domain.initialLearner();
+    let j = run([purchase(C, T0)], domain);
+    j = domain.onTimer(j, learner, T0 + 80 * HOUR, WALL).journey; // settles to RETENTION
+    const due = T0 + 30 * DAY;
+    expect(domain.nextTimer(j)).toBe(due);
+    expect(domain.onTimer(j, learner, due - 1, WALL).decision).toBeUndefined();
+    const fired = domain.onTimer(j, learner, due + 3 * HOUR, WALL + 5);
+    expect(fired.journey).toMatchObject({ stage: 'CHURN_RISK', previousStage: 'RETENTION', stageEnteredAt: due, churnCause: 'INACTIVITY' });
+    expect(fired.decision).toMatchObject({
+      triggerType: 'TIMER',
+      triggerEventId: `timer:INACTIVITY:${C}:${due}`,
+      eventTime: due,
+      decisionTime: WALL + 5,
+      journeyStage: 'CHURN_RISK',
+      experimentId: 'winback-holdout-2026q4',
+    });
+    expect(fired.decision!.reasonCodes[0]).toBe('TRIGGER:INACTIVITY');
+    // Firing again does nothing: the transition already happened.
+    const again = domain.onTimer(fired.journey, learner, due + 4 * HOUR, WALL);
+    expect(again.decision).toBeUndefined();
+    expect(again.journey).toBe(fired.journey);
+  });
+
+  it('an overdue inactivity transition is applied silently before a late-arriving event; browsing then recovers', () => {
+    const j = run([purchase(C, T0), browse(C, T0 + 45 * DAY, { kind: 'PAGE_VIEW' })]);
+    expect(j).toMatchObject({ stage: 'CHURN_RISK', churnCause: 'INACTIVITY', stageEnteredAt: T0 + 30 * DAY });
+    const back = run([purchase(C, T0), browse(C, T0 + 45 * DAY, { kind: 'PRODUCT_VIEW' })]);
+    expect(back).toMatchObject({ stage: 'RETENTION', previousStage: 'CHURN_RISK', stageEnteredAt: T0 + 45 * DAY });
+  });
+});
+
+describe('journey facts', () => {
+  it('keeps RFM with a decayed frequency (half-life 90 days)', () => {
+    const j = run([purchase(C, T0, 4000), purchase(C, T0 + 90 * DAY, 6000)]);
+    expect(j.rfm).toEqual({
+      lastEventTime: T0 + 90 * DAY,
+      lastActivityTime: T0 + 90 * DAY,
+      lastPurchaseTime: T0 + 90 * DAY,
+      purchaseCount: 2,
+      monetaryMinor: 10000,
+      frequency: 1.5,
+      frequencyAt: T0 + 90 * DAY,
+    });
+  });
+
+  it('keeps the 10 most recent interests, most recent first, without duplicates', () => {
+    const events = Array.from({ length: 12 }, (_, i) => browse(C, T0 + i * HOUR, { category: `cat-${i}` }));
+    events.push(browse(C, T0 + 20 * HOUR, { category: 'cat-5' }));
+    const j = run(events);
+    expect(j.interests).toHaveLength(BOUNDS.interests);
+    expect(j.interests.slice(0, 3)).toEqual(['cat-5', 'cat-11', 'cat-10']);
+    expect(j.interests).not.toContain('cat-0');
+  });
+
+  it('records consent and a valid time zone; ignores an invalid zone', () => {
+    const j = run([consent(C, T0, 'SMS', true, 'America/New_York'), consent(C, T0 + 1, 'EMAIL', false, 'Not/AZone')]);
+    expect(j.consent).toEqual({ EMAIL: false, PUSH: true, SMS: true, WEB: true, CALL_CENTRE: false, CHAT: true });
+    expect(j.timeZone).toBe('America/New_York');
+  });
+
+  it('remembers at most 256 event ids and forgets open intents after 14 days', () => {
+    const events = Array.from({ length: 300 }, (_, i) => browse(C, T0 + i * 1000, { kind: 'PAGE_VIEW' }));
+    const j = run(events);
+    expect(j.recentEventIds).toHaveLength(BOUNDS.recentEventIds);
+    expect(j.recentEventIds[BOUNDS.recentEventIds - 1]).toBe(events[299]!.value.eventId);
+    const k = run([chat(C, T0, { intent: 'BILLING' }), browse(C, T0 + 13 * DAY, { kind: 'PAGE_VIEW' })]);
+    expect(k.openIntents).toHaveLength(1);
+    const l = run([chat(C, T0, { intent: 'BILLING' }), browse(C, T0 + 14 * DAY, { kind: 'PAGE_VIEW' })]);
+    expect(l.openIntents).toHaveLength(0);
+  });
+
+  it('serialises to JSON and back; refuses an unknown schema version', () => {
+    const domain = domainFor();
+    const j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT', sentiment: -0.9 })], domain);
+    expect(domain.deserialiseJourney(domain.serialiseJourney(j))).toEqual(j);
+    expect(() => domain.deserialiseJourney(Buffer.from(JSON.stringify({ ...j, v: 99 })))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
+  });
+
+  it('clones deeply: no object is shared between a journey and its clone', () => {
+    const domain = domainFor();
+    let j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT' }), survey(C, T0 + DAY, 3, 2)], domain);
+    j = domain.onEvent(j, domain.initialLearner(), browse(C, T0 + 2 * DAY), WALL).journey;
+    j.suppressions.actions.offer_discount = T0 + 9 * DAY;
+    j.experiments.x = 'CONTROL';
+    const copy = cloneJourney(j);
+    expect(copy).toEqual(j);
+    const shared: string[] = [];
+    const walk = (a: unknown, b: unknown, at: string) => {
+      if (typeof a !== 'object' || a === null) return;
+      if (a === b) shared.push(at);
+      for (const key of Object.keys(a)) walk((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${at}.${key}`);
+    };
+    walk(j, copy, 'journey');
+    expect(shared).toEqual([]);
+  });
+});

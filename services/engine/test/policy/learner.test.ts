@@ -1,0 +1,67 @@
+import type { CustomerEvent, Decision } from '@nextact/core';
+import type { JourneyState } from '../../src/journey/state';
+import { type LearnerState, posterior, propensity } from '../../src/policy/learner';
+import { browse, DAY, domainFor, HOUR, outcome, policyWith, purchase, T0, WALL } from './helpers';
+
+const C = 'cust-l';
+const policy = policyWith((p) => {
+  p.arbitration.temperature = 0.01;
+  p.experiments = [];
+  const discount = p.actions.find((a) => a.id === 'offer_discount')!;
+  discount.value = 1000;
+  discount.cooldownHours = 0;
+});
+const domain = domainFor(policy);
+
+function step(state: { journey?: JourneyState; learner: LearnerState }, event: CustomerEvent) {
+  const r = domain.onEvent(state.journey, state.learner, event, WALL);
+  return { state: { journey: r.journey, learner: r.learner }, decision: r.decision };
+}
+
+describe('Beta-Bernoulli learning per (action, stage)', () => {
+  it('updates alpha on success and beta on failure, once per decision, in the stage of the decision', () => {
+    let s: { journey?: JourneyState; learner: LearnerState } = { learner: domain.initialLearner() };
+    const r = step(s, browse(C, T0));
+    s = r.state;
+    const d1 = r.decision as Decision;
+    expect(d1).toMatchObject({ actionId: 'offer_discount', journeyStage: 'CONSIDERATION', deliver: true });
+    expect(posterior(policy, s.learner, 'offer_discount', 'CONSIDERATION')).toEqual({ alpha: 3, beta: 37 }); // the policy's prior
+
+    s = step(s, outcome(C, T0 + HOUR, d1.decisionId, 'offer_discount', 'EMAIL', 'DELIVERED')).state;
+    s = step(s, outcome(C, T0 + HOUR, d1.decisionId, 'offer_discount', 'EMAIL', 'OPENED')).state;
+    expect(s.learner.arms).toEqual({}); // no signal
+
+    // The customer buys before clicking: the click still counts under CONSIDERATION, the stage of the decision.
+    s = step(s, purchase(C, T0 + 2 * HOUR)).state;
+    expect(s.journey!.stage).toBe('PURCHASE');
+    const click = outcome(C, T0 + 3 * HOUR, d1.decisionId, 'offer_discount', 'EMAIL', 'CLICKED');
+    s = step(s, click).state;
+    expect(posterior(policy, s.learner, 'offer_discount', 'CONSIDERATION')).toEqual({ alpha: 4, beta: 37 });
+    expect(posterior(policy, s.learner, 'offer_discount', 'PURCHASE')).toEqual({ alpha: 3, beta: 37 });
+
+    const afterClick = s.learner;
+    s = step(s, outcome(C, T0 + 4 * HOUR, d1.decisionId, 'offer_discount', 'EMAIL', 'CONVERTED')).state; // same decision again
+    s = step(s, outcome(C, T0 + 4 * HOUR, 'unknown-decision', 'offer_discount', 'EMAIL', 'DISMISSED')).state; // not ours
+    s = step(s, click).state; // duplicate event id
+    expect(s.learner).toBe(afterClick);
+    expect(s.journey!.recentDecisions.find((d) => d.decisionId === d1.decisionId)).toMatchObject({ outcome: 'CONVERTED', learned: true });
+  });
+
+  it('counts DISMISSED / COMPLAINED / UNSUBSCRIBED as failures and uses the posterior mean as propensity', () => {
+    let s: { journey?: JourneyState; learner: LearnerState } = { learner: domain.initialLearner() };
+    const kinds = ['DISMISSED', 'COMPLAINED', 'UNSUBSCRIBED'] as const;
+    kinds.forEach((kind, i) => {
+      const r = step(s, browse(C, T0 + i * 8 * DAY));
+      s = r.state;
+      expect(r.decision).toMatchObject({ actionId: 'offer_discount', deliver: true });
+      s = step(s, outcome(C, T0 + i * 8 * DAY + HOUR, r.decision!.decisionId, 'offer_discount', 'EMAIL', kind)).state;
+      // Undo the suppression side effects so the next round offers the discount again.
+      s.journey = { ...s.journey!, suppressions: { actions: {}, marketingUntil: null }, consent: { ...s.journey!.consent, EMAIL: true } };
+    });
+    expect(posterior(policy, s.learner, 'offer_discount', 'CONSIDERATION')).toEqual({ alpha: 3, beta: 40 });
+    expect(propensity(policy, s.learner, 'offer_discount', 'CONSIDERATION')).toBeCloseTo(3 / 43, 15);
+    const next = step(s, browse(C, T0 + 30 * DAY)).decision!;
+    expect(next.candidates.find((c) => c.actionId === 'offer_discount')!.propensity).toBeCloseTo(3 / 43, 15);
+    expect(domain.deserialiseLearner(domain.serialiseLearner(s.learner))).toEqual(s.learner);
+  });
+});

@@ -11,6 +11,7 @@ import {
   Kafka,
   type KafkaConfig,
   logLevel as KafkaLogLevel,
+  Partitioners,
   type Producer,
   type SASLOptions,
   type Transaction,
@@ -351,7 +352,12 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
     async producer(options = {}) {
       const idempotent = options.idempotent ?? true;
       // Idempotence needs one in-flight request per connection in kafkajs.
-      const producer: Producer = kafka.producer({ idempotent, maxInFlightRequests: idempotent ? 1 : 5, allowAutoTopicCreation: false });
+      const producer: Producer = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent,
+        maxInFlightRequests: idempotent ? 1 : 5,
+        allowAutoTopicCreation: false,
+      });
       await producer.connect().catch((e) => {
         throw wrap(e, 'producer connect');
       });
@@ -389,6 +395,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
 
     async transactionalProducer(transactionalId) {
       const producer: Producer = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
         transactionalId,
         idempotent: true,
         maxInFlightRequests: 1,

@@ -33,7 +33,11 @@ describe('validateRecord', () => {
   });
 
   it('names a wrong type with what came', () => {
-    expect(fieldErrors('nextact.BrowseEvent', { ...browse, eventTime: 'yesterday' })).toContainEqual({ field: 'eventTime', expected: 'integer', received: '"yesterday"' });
+    expect(fieldErrors('nextact.BrowseEvent', { ...browse, eventTime: 'yesterday' })).toContainEqual({
+      field: 'eventTime',
+      expected: 'integer',
+      received: '"yesterday"',
+    });
   });
 
   it('lists the symbols of an enum', () => {
@@ -42,7 +46,11 @@ describe('validateRecord', () => {
   });
 
   it('refuses fields the schema does not have instead of dropping them', () => {
-    expect(fieldErrors('nextact.BrowseEvent', { ...browse, colour: 'red' })).toContainEqual({ field: 'colour', expected: 'no such field (not in the schema)', received: '"red"' });
+    expect(fieldErrors('nextact.BrowseEvent', { ...browse, colour: 'red' })).toContainEqual({
+      field: 'colour',
+      expected: 'no such field (not in the schema)',
+      received: '"red"',
+    });
   });
 
   it('points into nested arrays', () => {

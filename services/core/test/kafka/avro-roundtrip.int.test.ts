@@ -44,7 +44,9 @@ describe('Avro over the real broker and registry', () => {
     expect(received).toHaveLength(20);
 
     // Wire format: magic byte 0, then the id the registry holds for this subject.
-    const registryResponse = await fetch(`${config.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectFor(topics.customerEvents, 'nextact.BrowseEvent'))}/versions/latest`);
+    const registryResponse = await fetch(
+      `${config.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectFor(topics.customerEvents, 'nextact.BrowseEvent'))}/versions/latest`,
+    );
     expect(registryResponse.status).toBe(200);
     const latest = (await registryResponse.json()) as { id: number };
     for (const record of received) {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm run demo`: one command on a fresh clone — install, start the stack, run the pipeline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== installing npm dependencies"
+  npm ci --no-audit --no-fund
+fi
+echo "== starting the local stack (Kafka, schema registry, Prometheus)"
+bash scripts/stack.sh up
+exec npx tsx scripts/demo.ts "$@"

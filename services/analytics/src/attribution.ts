@@ -1,0 +1,332 @@
+import { type ClickHouse, qualified } from './clickhouse';
+import { type CandidatePolicy, type MeanDifference, meanDifference, type OpeEstimate, type OpeGroup, offPolicyEstimate, type Uplift, uplift } from './stats';
+
+/**
+ * The four reports. The SQL lives in views created by the migrations (so analysts get the same
+ * numbers from a SQL prompt); this module passes the windows as query parameters and adds the
+ * statistics that SQL expresses poorly (intervals, off-policy estimates).
+ */
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function positiveInt(value: number, name: string, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new RangeError(`${name} must be an integer 1..${max}, got ${value}`);
+  return value;
+}
+
+// ---- Attribution ----------------------------------------------------------------------------
+
+export interface SegmentRow {
+  actionId: string;
+  channel: string;
+  journeyStage: string;
+  experimentArm: string;
+  decisions: number;
+  deliveries: number;
+  conversions: number;
+  revenueMinor: number;
+  conversionRate: number;
+}
+
+export interface UpliftRow extends Uplift {
+  actionId: string;
+  journeyStage: string;
+}
+
+export interface AttributionReport {
+  windowHours: number;
+  segments: SegmentRow[];
+  uplift: UpliftRow[];
+}
+
+export async function attributionReport(store: ClickHouse, options: { windowHours?: number } = {}): Promise<AttributionReport> {
+  const windowHours = positiveInt(options.windowHours ?? 72, 'windowHours', 24 * 365);
+  const db = store.database;
+  const segments = await store.rows<Record<string, unknown>>(
+    `SELECT * FROM ${qualified(db, 'attribution_by_segment')}(window_hours = {w:UInt32})
+     ORDER BY journey_stage, action_id, channel, experiment_arm`,
+    { w: windowHours },
+  );
+  const inputs = await store.rows<Record<string, unknown>>(
+    `SELECT * FROM ${qualified(db, 'uplift_inputs')}(window_hours = {w:UInt32}) ORDER BY journey_stage, action_id`,
+    { w: windowHours },
+  );
+  return {
+    windowHours,
+    segments: segments.map((r) => ({
+      actionId: String(r.action_id),
+      channel: String(r.channel),
+      journeyStage: String(r.journey_stage),
+      experimentArm: String(r.experiment_arm),
+      decisions: num(r.decisions),
+      deliveries: num(r.deliveries),
+      conversions: num(r.conversions),
+      revenueMinor: num(r.revenue_minor),
+      conversionRate: num(r.conversion_rate),
+    })),
+    uplift: inputs.map((r) => ({
+      actionId: String(r.action_id),
+      journeyStage: String(r.journey_stage),
+      ...uplift({ n: num(r.treatment_n), conversions: num(r.treatment_conversions) }, { n: num(r.control_n), conversions: num(r.control_conversions) }),
+    })),
+  };
+}
+
+// ---- Customer lifetime value -----------------------------------------------------------------
+
+export interface ClvAttributionRow extends MeanDifference {
+  actionId: string;
+  journeyStage: string;
+}
+
+export interface ClvReport {
+  asOf: string;
+  windowDays: number;
+  horizonDays: number;
+  attributionDays: number;
+  /** How predicted CLV is computed, shown with the numbers. */
+  method: string;
+  summary: {
+    customers: number;
+    realisedMinor: number;
+    meanRealisedMinor: number;
+    meanPredictedMinor: number;
+    totalPredictedMinor: number;
+  };
+  topCustomers: { customerId: string; orders: number; realisedMinor: number; predictedMinor: number; recencyDays: number; pAlive: number }[];
+  /** Revenue per customer in the attribution window after the first decision, TREATMENT - CONTROL. */
+  attribution: ClvAttributionRow[];
+}
+
+export const clvMethod =
+  'predicted = AOV x orders per day (over the tenure inside the window) x horizon days x p_alive, ' +
+  'p_alive = exp(-days since last order / mean days between orders); realised = revenue in the window; ' +
+  'attributed change = mean revenue per customer in the attribution days after the first decision, TREATMENT minus CONTROL';
+
+export async function clvReport(
+  store: ClickHouse,
+  options: { windowDays?: number; horizonDays?: number; attributionDays?: number; asOf?: number; top?: number } = {},
+): Promise<ClvReport> {
+  const windowDays = positiveInt(options.windowDays ?? 365, 'windowDays', 3650);
+  const horizonDays = positiveInt(options.horizonDays ?? 365, 'horizonDays', 3650);
+  const attributionDays = positiveInt(options.attributionDays ?? 30, 'attributionDays', 3650);
+  const top = positiveInt(options.top ?? 10, 'top', 1000);
+  const db = store.database;
+  // "Now" is the data's own latest event, so replayed or simulated history reports sensibly.
+  let asOfMs = options.asOf;
+  if (asOfMs === undefined) {
+    const [latest] = await store.rows<{ t: number | string }>(`SELECT toUnixTimestamp64Milli(max(event_time)) AS t FROM ${qualified(db, 'events')}`);
+    asOfMs = num(latest?.t) > 0 ? num(latest?.t) : Date.now();
+  }
+  const params = { asOf: asOfMs, w: windowDays, h: horizonDays };
+  const view = `${qualified(db, 'customer_value')}(as_of = fromUnixTimestamp64Milli({asOf:Int64}, 'UTC'), window_days = {w:UInt32}, horizon_days = {h:UInt32})`;
+  const [summary] = await store.rows<Record<string, unknown>>(
+    `SELECT count() AS customers, sum(realised_minor) AS realised, avg(realised_minor) AS mean_realised,
+            avg(predicted_minor) AS mean_predicted, sum(predicted_minor) AS total_predicted
+     FROM ${view}`,
+    params,
+  );
+  const topRows = await store.rows<Record<string, unknown>>(
+    `SELECT customer_id, orders, realised_minor, predicted_minor, recency_days, p_alive FROM ${view}
+     ORDER BY predicted_minor DESC, customer_id LIMIT {top:UInt32}`,
+    { ...params, top },
+  );
+  const inputs = await store.rows<Record<string, unknown>>(
+    `SELECT * FROM ${qualified(db, 'clv_attribution_inputs')}(attribution_days = {a:UInt32}) ORDER BY journey_stage, action_id, arm`,
+    { a: attributionDays },
+  );
+  const attribution: ClvAttributionRow[] = [];
+  const byKey = new Map<string, { t?: Record<string, unknown>; c?: Record<string, unknown>; action: string; stage: string }>();
+  for (const r of inputs) {
+    const key = `${r.action_id}\u0000${r.journey_stage}`;
+    const entry = byKey.get(key) ?? { action: String(r.action_id), stage: String(r.journey_stage) };
+    if (r.arm === 'TREATMENT') entry.t = r;
+    else entry.c = r;
+    byKey.set(key, entry);
+  }
+  for (const { t, c, action, stage } of byKey.values()) {
+    if (!t || !c) continue;
+    attribution.push({
+      actionId: action,
+      journeyStage: stage,
+      ...meanDifference(
+        { n: num(t.customers), mean: num(t.mean_revenue_minor), variance: numOrNull(t.var_revenue) },
+        { n: num(c.customers), mean: num(c.mean_revenue_minor), variance: numOrNull(c.var_revenue) },
+      ),
+    });
+  }
+  return {
+    asOf: new Date(asOfMs).toISOString(),
+    windowDays,
+    horizonDays,
+    attributionDays,
+    method: clvMethod,
+    summary: {
+      customers: num(summary?.customers),
+      realisedMinor: num(summary?.realised),
+      meanRealisedMinor: num(summary?.mean_realised),
+      meanPredictedMinor: num(summary?.mean_predicted),
+      totalPredictedMinor: num(summary?.total_predicted),
+    },
+    topCustomers: topRows.map((r) => ({
+      customerId: String(r.customer_id),
+      orders: num(r.orders),
+      realisedMinor: num(r.realised_minor),
+      predictedMinor: num(r.predicted_minor),
+      recencyDays: num(r.recency_days),
+      pAlive: num(r.p_alive),
+    })),
+    attribution,
+  };
+}
+
+// ---- NPS and CSAT ----------------------------------------------------------------------------
+
+export interface SatisfactionRow {
+  journeyStage: string;
+  actionId: string;
+  experimentArm: string;
+  responses: number;
+  npsResponses: number;
+  promoters: number;
+  detractors: number;
+  /** % promoters (9-10) minus % detractors (0-6); null without NPS answers. */
+  nps: number | null;
+  csatResponses: number;
+  csatMean: number | null;
+  /** Share of CSAT answers that are 4 or 5. */
+  csatTop2Share: number | null;
+}
+
+export interface SatisfactionReport {
+  windowDays: number;
+  segments: SatisfactionRow[];
+  /** How surveys found their decision: by the decisionId they carry, by ASOF time join, or not at all. */
+  joinedBy: Record<string, number>;
+  /** CSAT of TREATMENT minus CONTROL per action and stage (difference of means). */
+  csatByArm: (MeanDifference & { actionId: string; journeyStage: string })[];
+}
+
+export async function satisfactionReport(store: ClickHouse, options: { windowDays?: number } = {}): Promise<SatisfactionReport> {
+  const windowDays = positiveInt(options.windowDays ?? 7, 'windowDays', 3650);
+  const db = store.database;
+  const rows = await store.rows<Record<string, unknown>>(
+    `SELECT * FROM ${qualified(db, 'satisfaction_by_segment')}(window_days = {w:UInt32}) ORDER BY journey_stage, action_id, experiment_arm`,
+    { w: windowDays },
+  );
+  const joins = await store.rows<{ joined_by: string; n: number | string }>(
+    `SELECT joined_by, count() AS n FROM ${qualified(db, 'survey_decisions')}(window_days = {w:UInt32}) GROUP BY joined_by ORDER BY joined_by`,
+    { w: windowDays },
+  );
+  const arms = await store.rows<Record<string, unknown>>(
+    `SELECT action_id, journey_stage, experiment_arm, count(csat) AS n, avg(csat) AS mean, varSamp(csat) AS var
+     FROM ${qualified(db, 'survey_decisions')}(window_days = {w:UInt32})
+     WHERE experiment_arm IN ('TREATMENT', 'CONTROL') AND csat IS NOT NULL
+     GROUP BY action_id, journey_stage, experiment_arm`,
+    { w: windowDays },
+  );
+  const csatByArm: SatisfactionReport['csatByArm'] = [];
+  for (const t of arms.filter((a) => a.experiment_arm === 'TREATMENT')) {
+    const c = arms.find((a) => a.experiment_arm === 'CONTROL' && a.action_id === t.action_id && a.journey_stage === t.journey_stage);
+    if (!c) continue;
+    csatByArm.push({
+      actionId: String(t.action_id),
+      journeyStage: String(t.journey_stage),
+      ...meanDifference({ n: num(t.n), mean: num(t.mean), variance: numOrNull(t.var) }, { n: num(c.n), mean: num(c.mean), variance: numOrNull(c.var) }),
+    });
+  }
+  return {
+    windowDays,
+    segments: rows.map((r) => ({
+      journeyStage: String(r.journey_stage),
+      actionId: String(r.action_id),
+      experimentArm: String(r.experiment_arm),
+      responses: num(r.responses),
+      npsResponses: num(r.nps_responses),
+      promoters: num(r.promoters),
+      detractors: num(r.detractors),
+      nps: numOrNull(r.nps_score),
+      csatResponses: num(r.csat_responses),
+      csatMean: numOrNull(r.csat_mean),
+      csatTop2Share: numOrNull(r.csat_top2_share),
+    })),
+    joinedBy: Object.fromEntries(joins.map((j) => [j.joined_by, num(j.n)])),
+    csatByArm,
+  };
+}
+
+// ---- Off-policy evaluation -------------------------------------------------------------------
+
+export interface OpeReport {
+  windowHours: number;
+  /** Reward: conversion within the window after the decision. */
+  reward: string;
+  /** Journey stages evaluated: those the candidate mapping names (all for a function or the default). */
+  stages: string[];
+  groups: OpeGroup[];
+  /** Null estimate when no executed decision falls in the evaluated stages yet. */
+  candidate: { name: string; estimate: OpeEstimate | null };
+  /** Sanity check: the logging policy's observed value (mean reward of executed decisions). */
+  loggingValue: number | null;
+}
+
+export async function opeInputs(store: ClickHouse, windowHours: number): Promise<OpeGroup[]> {
+  const rows = await store.rows<Record<string, unknown>>(
+    `SELECT * FROM ${qualified(store.database, 'ope_inputs')}(window_hours = {w:UInt32}) ORDER BY journey_stage, action_id`,
+    { w: windowHours },
+  );
+  return rows.map((r) => ({
+    stage: String(r.journey_stage),
+    action: String(r.action_id),
+    n: num(r.n),
+    rewards: num(r.rewards),
+    sumInvP: num(r.sum_inv_p),
+    sumRInvP: num(r.sum_r_inv_p),
+    sumInvP2: num(r.sum_inv_p2),
+    sumRInvP2: num(r.sum_r_inv_p2),
+  }));
+}
+
+/** Uniform over the actions logged in each stage: the default candidate when none is given. */
+export function uniformPolicy(groups: OpeGroup[]): Record<string, Record<string, number>> {
+  const actions = new Map<string, Set<string>>();
+  for (const g of groups) actions.set(g.stage, (actions.get(g.stage) ?? new Set()).add(g.action));
+  return Object.fromEntries([...actions].map(([stage, set]) => [stage, Object.fromEntries([...set].map((a) => [a, 1 / set.size]))]));
+}
+
+/** Checks a stage -> action -> probability map: probabilities in [0, 1], each stage summing to at most 1. */
+export function parsePolicy(input: unknown): Record<string, Record<string, number>> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new RangeError('policy must be an object: stage -> { action: probability }');
+  const out: Record<string, Record<string, number>> = {};
+  for (const [stage, actions] of Object.entries(input)) {
+    if (typeof actions !== 'object' || actions === null || Array.isArray(actions))
+      throw new RangeError(`policy.${stage} must be an object: action -> probability`);
+    let total = 0;
+    out[stage] = {};
+    for (const [action, p] of Object.entries(actions)) {
+      if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`policy.${stage}.${action} must be a probability in [0, 1]`);
+      total += p;
+      out[stage][action] = p;
+    }
+    if (total > 1 + 1e-9) throw new RangeError(`policy.${stage} probabilities sum to ${total}, more than 1`);
+  }
+  return out;
+}
+
+export async function opeReport(store: ClickHouse, options: { windowHours?: number; policy?: CandidatePolicy; policyName?: string } = {}): Promise<OpeReport> {
+  const windowHours = positiveInt(options.windowHours ?? 72, 'windowHours', 24 * 365);
+  const all = await opeInputs(store, windowHours);
+  // A mapping covers the stages it names; the others are not evaluated (a function covers all).
+  const policy = options.policy;
+  const groups = policy && typeof policy !== 'function' ? all.filter((g) => Object.hasOwn(policy, g.stage)) : all;
+  const estimate = groups.length === 0 ? null : offPolicyEstimate(groups, policy ?? uniformPolicy(groups));
+  return {
+    windowHours,
+    reward: `conversion within ${windowHours} h of the decision`,
+    stages: [...new Set(groups.map((g) => g.stage))].sort(),
+    groups,
+    candidate: { name: options.policyName ?? (options.policy ? 'given' : 'uniform over logged actions per stage'), estimate },
+    loggingValue: estimate?.loggingValue ?? null,
+  };
+}

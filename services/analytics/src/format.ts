@@ -1,0 +1,26 @@
+/** Plain-text tables for the report CLI. */
+
+export type Cell = string | number | boolean | null | undefined;
+
+function show(value: Cell): string {
+  if (value === null || value === undefined) return '-';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return String(value);
+    if (Number.isInteger(value)) return String(value);
+    return Math.abs(value) >= 100 ? value.toFixed(1) : value.toFixed(3);
+  }
+  return String(value);
+}
+
+export function table(title: string, columns: string[], rows: Cell[][]): string {
+  const cells = rows.map((r) => r.map(show));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const numeric = columns.map((_, i) => rows.every((r) => r[i] === null || r[i] === undefined || typeof r[i] === 'number'));
+  const line = (r: string[]) => r.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ');
+  const out = [title, line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
+  if (rows.length === 0) out.push('(no rows)');
+  return `${out.join('\n')}\n`;
+}
+
+export const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+export const money = (minor: number | null | undefined): string => (minor === null || minor === undefined ? '-' : (minor / 100).toFixed(2));

@@ -1,0 +1,97 @@
+import { createLogger, errorMessage, loadConfig, silentLogger } from '@nextact/core';
+import { createClickHouse } from './clickhouse';
+import { migrate } from './migrations';
+import { render } from './render';
+import { type ReportName, reportNames, runReport } from './routes';
+
+/**
+ * `npx tsx services/analytics/src/report.ts [--json] [report ...] [--param name=value ...]`
+ * Asks the running analytics service (it owns the embedded store: one process per chdb folder);
+ * when none answers, opens the store itself.
+ */
+const usage = `usage: report [--json] [${reportNames.join('|')} ...] [--param name=value ...]
+  e.g. report attribution --param windowHours=48
+       report ope --param 'policy={"CONSIDERATION":{"offer_discount":1}}'`;
+
+interface Args {
+  json: boolean;
+  reports: ReportName[];
+  params: URLSearchParams;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, reports: [], params: new URLSearchParams() };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') args.json = true;
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(`${usage}\n`);
+      process.exit(0);
+    } else if (a === '--param' || a.startsWith('--param=')) {
+      const kv = a === '--param' ? argv[++i] : a.slice('--param='.length);
+      const eq = kv?.indexOf('=') ?? -1;
+      if (!kv || eq < 1) throw new Error(`--param needs name=value\n${usage}`);
+      args.params.set(kv.slice(0, eq), kv.slice(eq + 1));
+    } else if ((reportNames as string[]).includes(a)) args.reports.push(a as ReportName);
+    else throw new Error(`unknown argument ${a}\n${usage}`);
+  }
+  if (args.reports.length === 0) args.reports = [...reportNames];
+  return args;
+}
+
+async function fromService(base: string, args: Args): Promise<Record<string, unknown> | null> {
+  try {
+    const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1_000) });
+    if (!health.ok) return null;
+  } catch {
+    return null;
+  }
+  const out: Record<string, unknown> = {};
+  for (const name of args.reports) {
+    const res = await fetch(`${base}/v1/reports/${name}?${args.params}`, { signal: AbortSignal.timeout(120_000) });
+    const body = (await res.json()) as { message?: string };
+    out[name] = res.ok ? body : { error: `${res.status} ${body.message ?? ''}` };
+  }
+  return out;
+}
+
+async function direct(args: Args): Promise<Record<string, unknown>> {
+  const config = loadConfig();
+  const store = createClickHouse(config);
+  try {
+    await migrate(store, silentLogger);
+    const out: Record<string, unknown> = {};
+    for (const name of args.reports) {
+      try {
+        out[name] = await runReport(store, name, args.params);
+      } catch (err) {
+        out[name] = { error: errorMessage(err) };
+      }
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const config = loadConfig();
+  const base = `http://127.0.0.1:${config.analyticsPort}`;
+  const fromHttp = await fromService(base, args);
+  const reports = fromHttp ?? (await direct(args));
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ source: fromHttp ? base : 'store', reports }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`(from ${fromHttp ? `the analytics service at ${base}` : 'the store directly'})\n\n`);
+  for (const name of args.reports) {
+    const report = reports[name] as { error?: string };
+    process.stdout.write(report?.error ? `${name}: ${report.error}\n\n` : `${render(name, report)}\n`);
+  }
+}
+
+main().catch((err) => {
+  createLogger().error('report failed', { err: errorMessage(err) });
+  process.exit(1);
+});

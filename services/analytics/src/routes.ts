@@ -1,0 +1,100 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCodes, type Logger, type RouteHandler, sendJson } from '@nextact/core';
+import { attributionReport, clvReport, opeReport, parsePolicy, satisfactionReport } from './attribution';
+import type { ClickHouse } from './clickhouse';
+
+/** Report names and their query parameters (all optional). */
+export const reportParams = {
+  attribution: ['windowHours'],
+  clv: ['windowDays', 'horizonDays', 'attributionDays', 'asOf', 'top'],
+  satisfaction: ['windowDays'],
+  ope: ['windowHours', 'policy'],
+} as const;
+
+export type ReportName = keyof typeof reportParams;
+export const reportNames = Object.keys(reportParams) as ReportName[];
+
+class BadRequest extends Error {}
+
+function intParam(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw new BadRequest(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** Runs one report from URL query parameters; shared by the HTTP routes and the CLI's direct mode. */
+export async function runReport(store: ClickHouse, name: ReportName, query: URLSearchParams): Promise<unknown> {
+  try {
+    switch (name) {
+      case 'attribution':
+        return await attributionReport(store, { windowHours: intParam(query, 'windowHours') });
+      case 'clv':
+        return await clvReport(store, {
+          windowDays: intParam(query, 'windowDays'),
+          horizonDays: intParam(query, 'horizonDays'),
+          attributionDays: intParam(query, 'attributionDays'),
+          asOf: intParam(query, 'asOf'),
+          top: intParam(query, 'top'),
+        });
+      case 'satisfaction':
+        return await satisfactionReport(store, { windowDays: intParam(query, 'windowDays') });
+      case 'ope': {
+        const raw = query.get('policy');
+        let policy: ReturnType<typeof parsePolicy> | undefined;
+        if (raw) {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(raw);
+          } catch {
+            throw new BadRequest('policy must be JSON: {"STAGE": {"action": probability}}');
+          }
+          policy = parsePolicy(parsed);
+        }
+        return await opeReport(store, { windowHours: intParam(query, 'windowHours'), policy });
+      }
+    }
+  } catch (err) {
+    // Parameter and input problems are the caller's to fix: RangeError comes from validation.
+    if (err instanceof RangeError) throw new BadRequest(err.message);
+    throw err;
+  }
+}
+
+export function isBadRequest(err: unknown): err is Error {
+  return err instanceof BadRequest;
+}
+
+/** GET /v1/reports/{attribution,clv,satisfaction,ope}: JSON. */
+export function reportRoutes(store: () => ClickHouse | null, logger: Logger): RouteHandler {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const m = /^\/v1\/reports\/([a-z]+)$/.exec(url.pathname);
+    if (!m) return false;
+    const name = m[1] as ReportName;
+    if (!reportNames.includes(name)) {
+      sendJson(res, 404, { error: 'not_found', message: `no report ${name}; reports: ${reportNames.join(', ')}` });
+      return true;
+    }
+    if (req.method !== 'GET') {
+      sendJson(res, 405, { error: 'method_not_allowed', message: 'reports are GET only' }, { allow: 'GET' });
+      return true;
+    }
+    const s = store();
+    if (!s) {
+      sendJson(res, 503, { error: 'not_ready', message: 'migrations not applied yet' }, { 'retry-after': '1' });
+      return true;
+    }
+    try {
+      sendJson(res, 200, await runReport(s, name, url.searchParams));
+    } catch (err) {
+      if (isBadRequest(err)) {
+        sendJson(res, 400, { error: 'bad_request', code: ErrorCodes.VALIDATION, message: err.message });
+        return true;
+      }
+      logger.error('report failed', { err, report: name });
+      sendJson(res, 500, { error: 'internal', code: ErrorCodes.SINK, message: 'report query failed' });
+    }
+    return true;
+  };
+}

@@ -1,0 +1,198 @@
+import { type ConsumedRecord, type CustomerEventName, customerEventNames, customerEventTypes, type DecodedRecord, type RecordTypes } from '@nextact/core';
+
+/** Why a record went to the dead-letter topic: the `reason` label and `dlq-reason` header. */
+export type DeadLetterReason = 'decode_failed' | 'unexpected_record' | 'unmappable';
+export const deadLetterReasons: DeadLetterReason[] = ['decode_failed', 'unexpected_record', 'unmappable'];
+
+export type SinkTable = 'events' | 'decisions';
+
+/** A record that does not fit its table; the message goes into the `dlq-error` header. */
+export class UnfitRecord extends Error {
+  constructor(
+    readonly reason: DeadLetterReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnfitRecord';
+  }
+}
+
+/** `event_type` values: the short names of the customer-events records (browse, chat, ...). */
+const eventTypeOf = new Map<string, string>(Object.entries(customerEventTypes).map(([kind, name]) => [name, kind]));
+
+// DateTime64(3) holds 1900-01-01 .. 2299-12-31.
+const MIN_TIME = Date.UTC(1900, 0, 1);
+const MAX_TIME = Date.UTC(2299, 11, 31);
+
+function time(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_TIME || value > MAX_TIME) {
+    throw new UnfitRecord('unmappable', `${field}=${String(value)} is outside DateTime64(3)`);
+  }
+  return Math.trunc(value);
+}
+
+function smallUint(value: number | null, field: string): number | null {
+  if (value === null) return null;
+  if (!Number.isInteger(value) || value < 0 || value > 255) throw new UnfitRecord('unmappable', `${field}=${value} does not fit UInt8`);
+  return value;
+}
+
+/** JSON has no NaN or Infinity: such a number would fail the whole insert, so it is refused here. */
+function finite(value: number, field: string): number {
+  if (!Number.isFinite(value)) throw new UnfitRecord('unmappable', `${field}=${value} is not a finite number`);
+  return value;
+}
+
+export interface EventRow {
+  event_id: string;
+  customer_id: string;
+  event_type: string;
+  event_time: number;
+  source: string;
+  amount_minor: number | null;
+  currency: string | null;
+  nps: number | null;
+  csat: number | null;
+  decision_id: string | null;
+  action_id: string | null;
+  channel: string | null;
+  outcome: string | null;
+  value_minor: number | null;
+  intent: string | null;
+  sentiment: number | null;
+  browse_kind: string | null;
+  category: string | null;
+  consent_granted: boolean | null;
+  raw: string;
+  kafka_partition: number;
+  kafka_offset: string;
+}
+
+export interface DecisionRow {
+  decision_id: string;
+  customer_id: string;
+  trigger_event_id: string;
+  trigger_type: string;
+  action_id: string;
+  channel: string;
+  deliver: boolean;
+  journey_stage: string;
+  experiment_id: string | null;
+  experiment_arm: string;
+  probability: number;
+  score: number;
+  candidate_actions: string[];
+  candidate_scores: number[];
+  candidates: string;
+  reason_codes: string[];
+  policy_version: string;
+  event_time: number;
+  decision_time: number;
+  kafka_partition: number;
+  kafka_offset: string;
+}
+
+const isCustomerEvent = (name: string): name is CustomerEventName => (customerEventNames as string[]).includes(name);
+
+export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventRow {
+  if (!isCustomerEvent(decoded.name)) throw new UnfitRecord('unexpected_record', `${decoded.name} does not belong on the customer-events topic`);
+  const v = decoded.value as RecordTypes[CustomerEventName];
+  const row: EventRow = {
+    event_id: v.eventId,
+    customer_id: v.customerId,
+    event_type: eventTypeOf.get(decoded.name)!,
+    event_time: time(v.eventTime, 'eventTime'),
+    source: v.source,
+    amount_minor: null,
+    currency: null,
+    nps: null,
+    csat: null,
+    decision_id: null,
+    action_id: null,
+    channel: null,
+    outcome: null,
+    value_minor: null,
+    intent: null,
+    sentiment: null,
+    browse_kind: null,
+    category: null,
+    consent_granted: null,
+    raw: JSON.stringify(v),
+    kafka_partition: record.partition,
+    kafka_offset: record.offset,
+  };
+  switch (decoded.name) {
+    case 'nextact.BrowseEvent': {
+      const b = decoded.value as RecordTypes['nextact.BrowseEvent'];
+      row.browse_kind = b.kind;
+      row.category = b.category;
+      break;
+    }
+    case 'nextact.ChatEvent': {
+      const c = decoded.value as RecordTypes['nextact.ChatEvent'];
+      row.intent = c.intent;
+      row.sentiment = finite(c.sentiment, 'sentiment');
+      break;
+    }
+    case 'nextact.PurchaseEvent': {
+      const p = decoded.value as RecordTypes['nextact.PurchaseEvent'];
+      row.amount_minor = p.amountMinor;
+      row.currency = p.currency;
+      row.channel = p.channel;
+      row.category = p.lineItems[0]?.category ?? null;
+      break;
+    }
+    case 'nextact.SurveyResponse': {
+      const s = decoded.value as RecordTypes['nextact.SurveyResponse'];
+      row.nps = smallUint(s.nps, 'nps');
+      row.csat = smallUint(s.csat, 'csat');
+      row.decision_id = s.decisionId;
+      break;
+    }
+    case 'nextact.ActionOutcome': {
+      const o = decoded.value as RecordTypes['nextact.ActionOutcome'];
+      row.decision_id = o.decisionId;
+      row.action_id = o.actionId;
+      row.channel = o.channel;
+      row.outcome = o.outcome;
+      row.value_minor = o.valueMinor;
+      break;
+    }
+    case 'nextact.ConsentChange': {
+      const c = decoded.value as RecordTypes['nextact.ConsentChange'];
+      row.channel = c.channel;
+      row.consent_granted = c.granted;
+      break;
+    }
+  }
+  return row;
+}
+
+export function decisionRow(decoded: DecodedRecord, record: ConsumedRecord): DecisionRow {
+  if (decoded.name !== 'nextact.Decision') throw new UnfitRecord('unexpected_record', `${decoded.name} does not belong on the decisions topic`);
+  const d = decoded.value as RecordTypes['nextact.Decision'];
+  if (!(d.probability >= 0 && d.probability <= 1)) throw new UnfitRecord('unmappable', `probability=${d.probability} is not in [0, 1]`);
+  return {
+    decision_id: d.decisionId,
+    customer_id: d.customerId,
+    trigger_event_id: d.triggerEventId,
+    trigger_type: d.triggerType,
+    action_id: d.actionId,
+    channel: d.channel,
+    deliver: d.deliver,
+    journey_stage: d.journeyStage,
+    experiment_id: d.experimentId,
+    experiment_arm: d.experimentArm,
+    probability: d.probability,
+    score: finite(d.score, 'score'),
+    candidate_actions: d.candidates.map((c) => c.actionId),
+    candidate_scores: d.candidates.map((c, i) => finite(c.score, `candidates[${i}].score`)),
+    candidates: JSON.stringify(d.candidates),
+    reason_codes: d.reasonCodes,
+    policy_version: d.policyVersion,
+    event_time: time(d.eventTime, 'eventTime'),
+    decision_time: time(d.decisionTime, 'decisionTime'),
+    kafka_partition: record.partition,
+    kafka_offset: record.offset,
+  };
+}

@@ -1,0 +1,313 @@
+import {
+  type ConsumedRecord,
+  type DecodedRecord,
+  errorMessage,
+  isRetriable,
+  type KafkaClient,
+  type Logger,
+  nextOffset,
+  type OutgoingRecord,
+  type RecordBatch,
+  type RecordCodec,
+  type RecordConsumer,
+  type RecordProducer,
+  retry,
+  type TopicNames,
+} from '@nextact/core';
+import { type Cut, PartitionBatcher } from './batcher';
+import type { ClickHouse } from './clickhouse';
+import type { SinkMetrics } from './metrics';
+import { type DeadLetterReason, type DecisionRow, decisionRow, type EventRow, eventRow, type SinkTable, UnfitRecord } from './rows';
+import { lastState, recordState } from './sinkState';
+
+/**
+ * Exactly-once Kafka -> ClickHouse, after the ClickHouse Kafka Connect sink's design:
+ *   1. cut a batch per topic-partition offset range (max rows, or max wait);
+ *   2. record it BEFORE in `sink_state`;
+ *   3. insert with insert_deduplication_token = `<topic>/<partition>/<min>-<max>` (async_insert=0);
+ *   4. record AFTER, then commit offset max + 1.
+ * A crash anywhere leaves either BEFORE (re-form exactly [min, max] on restart and insert again
+ * under the same token: ClickHouse drops the block if it already landed) or AFTER (skip through
+ * max). Offsets are committed only after ClickHouse acknowledged, so nothing is skipped either.
+ */
+export interface SinkOptions {
+  store: ClickHouse;
+  kafka: KafkaClient;
+  codec: RecordCodec;
+  topics: TopicNames;
+  groupId: string;
+  logger: Logger;
+  metrics: SinkMetrics;
+  /** Records per batch (size cut). */
+  maxRows?: number;
+  /** Longest a record waits in a partial batch (timer cut). */
+  maxWaitMs?: number;
+}
+
+interface Slot {
+  topic: string;
+  partition: number;
+  generation: number;
+  batcher: Promise<PartitionBatcher>;
+  loaded: PartitionBatcher | null;
+  /** Settles after this partition's last queued flush: a replacing slot reads state only after it. */
+  last: Promise<void>;
+}
+
+class Stopping extends Error {}
+
+export class ClickHouseSink {
+  private consumer: RecordConsumer | undefined;
+  private dlq: RecordProducer | undefined;
+  private readonly slots = new Map<string, Slot>();
+  /** One flush at a time across partitions: the embedded store serialises writes anyway. */
+  private queue: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private generation = 0;
+  private assignment: Record<string, number[]> | null = null;
+  private draining = false;
+  private stopping = false;
+  private readonly maxRows: number;
+  private readonly maxWaitMs: number;
+  private readonly log: Logger;
+
+  constructor(private readonly options: SinkOptions) {
+    this.maxRows = options.maxRows ?? 10_000;
+    this.maxWaitMs = options.maxWaitMs ?? 1_000;
+    this.log = options.logger.child({ component: 'sink', group: options.groupId });
+  }
+
+  /** True once the consumer joined its group (it may legitimately own no partition). */
+  get assigned(): boolean {
+    return this.assignment !== null;
+  }
+
+  get currentAssignment(): Record<string, number[]> | null {
+    return this.assignment;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, topics, groupId } = this.options;
+    this.dlq = await kafka.producer({ idempotent: true });
+    // `transactionalCommits: true` turns kafkajs auto-commit off: offsets are committed only by
+    // commitOffsets below, after ClickHouse acknowledged. With `false` kafkajs would auto-commit every
+    // record handed out, before its insert (see the report on core's consumer options).
+    this.consumer = await kafka.consumer({
+      groupId,
+      topics: [topics.customerEvents, topics.decisions],
+      fromBeginning: true,
+      transactionalCommits: true,
+      partitionsConsumedConcurrently: 1,
+    });
+    this.consumer.onAssignment((assignment) => {
+      // Kafka re-delivers from the committed offsets after every join: buffered records are dropped
+      // and every partition re-reads its state once in-flight flushes have settled.
+      this.generation += 1;
+      this.assignment = assignment;
+      this.log.info('partitions assigned', { assignment, generation: this.generation });
+    });
+    const tick = Math.max(20, Math.min(250, Math.floor(this.maxWaitMs / 2)));
+    this.timer = setInterval(() => this.cutDue(), tick);
+    await this.consumer.run((batch) => this.handle(batch));
+  }
+
+  private stopped: Promise<void> | undefined;
+
+  /** Flushes what is buffered, waits for in-flight inserts, then leaves the group. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= this.drainAndClose();
+    return this.stopped;
+  }
+
+  private async drainAndClose(): Promise<void> {
+    this.draining = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const slot of this.slots.values()) {
+      if (slot.generation !== this.generation || !slot.loaded) continue;
+      const cut = slot.loaded.cutAll();
+      if (cut) this.enqueue(slot, cut).catch(() => {});
+    }
+    await this.queue;
+    this.stopping = true;
+    await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
+    await this.dlq?.close().catch((err) => this.log.warn('dead-letter producer close failed', { err }));
+    this.log.info('sink stopped');
+  }
+
+  private slotFor(topic: string, partition: number): Slot {
+    const key = `${topic}\u0000${partition}`;
+    const existing = this.slots.get(key);
+    if (existing && existing.generation === this.generation) return existing;
+    const after = existing ? existing.last : Promise.resolve();
+    const slot: Slot = { topic, partition, generation: this.generation, loaded: null, last: after, batcher: Promise.resolve(null as never) };
+    slot.batcher = after.then(async () => {
+      const batcher = await this.step('read sink state', () => this.loadBatcher(topic, partition));
+      slot.loaded = batcher;
+      return batcher;
+    });
+    this.slots.set(key, slot);
+    return slot;
+  }
+
+  private async loadBatcher(topic: string, partition: number): Promise<PartitionBatcher> {
+    const state = await lastState(this.options.store, this.options.groupId, topic, partition);
+    if (!state) return new PartitionBatcher(topic, partition, this.maxRows);
+    if (state.state === 'AFTER') {
+      // A crash between AFTER and the commit leaves the committed offset behind: catch it up.
+      await this.consumer
+        ?.commitOffsets([{ topic, partition, offset: nextOffset(state.maxOffset) }])
+        .catch((err) => this.log.warn('catch-up commit failed', { err, topic, partition }));
+      return new PartitionBatcher(topic, partition, this.maxRows, { skipThrough: state.maxOffset });
+    }
+    this.options.metrics.recoveredBatches.inc();
+    this.log.info('recovering batch', { topic, partition, minOffset: state.minOffset, maxOffset: state.maxOffset });
+    return new PartitionBatcher(topic, partition, this.maxRows, { recovery: { minOffset: state.minOffset, maxOffset: state.maxOffset } });
+  }
+
+  private async handle(batch: RecordBatch): Promise<void> {
+    if (this.draining) return;
+    const slot = this.slotFor(batch.topic, batch.partition);
+    const batcher = await slot.batcher;
+    if (slot.generation !== this.generation || this.draining) return;
+    const last = batch.records[batch.records.length - 1];
+    const cuts = batcher.add(batch.records);
+    if (last) {
+      // Advances the fetch position only: auto-commit is off, the commit waits for ClickHouse.
+      batch.markProcessed(last.offset);
+      const lag = BigInt(batch.highWatermark) - BigInt(last.offset) - 1n;
+      this.options.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
+    }
+    // Awaiting size cuts here is the back-pressure: at most one full batch buffered per partition.
+    await Promise.all(cuts.map((cut) => this.enqueue(slot, cut)));
+  }
+
+  private cutDue(): void {
+    const now = Date.now();
+    for (const slot of this.slots.values()) {
+      if (slot.generation !== this.generation || !slot.loaded) continue;
+      const cut = slot.loaded.cutIfDue(now, this.maxWaitMs);
+      if (cut) this.enqueue(slot, cut).catch((err) => this.log.error('timed flush failed', { err }));
+    }
+  }
+
+  private enqueue(slot: Slot, cut: Cut): Promise<void> {
+    const run = this.queue.then(() => this.flush(slot, cut));
+    const settled = run.catch((err) => {
+      if (!(err instanceof Stopping)) this.log.error('flush failed', { err, token: cut.token });
+    });
+    this.queue = settled;
+    slot.last = settled;
+    return settled;
+  }
+
+  /**
+   * Retries a step until it works or the sink stops: the sink never drops a batch. A ClickHouse
+   * error that is not transient blocks the partition (visible in the error metric) rather than
+   * losing rows.
+   */
+  private step<T>(what: string, op: () => Promise<T>, options: { onError?: (err: unknown) => void; retriable?: (err: unknown) => boolean } = {}): Promise<T> {
+    return retry(
+      async () => {
+        if (this.stopping) throw new Stopping(what);
+        try {
+          return await op();
+        } catch (err) {
+          options.onError?.(err);
+          throw err;
+        }
+      },
+      {
+        retries: Number.MAX_SAFE_INTEGER,
+        initialDelayMs: 200,
+        maxDelayMs: 5_000,
+        shouldRetry: (err) => !(err instanceof Stopping) && !this.stopping && (options.retriable?.(err) ?? true),
+        onRetry: (err, attempt, delayMs) => this.log.warn(`${what} failed; retrying`, { err, attempt, delayMs }),
+      },
+    );
+  }
+
+  private tableOf(topic: string): SinkTable {
+    return topic === this.options.topics.decisions ? 'decisions' : 'events';
+  }
+
+  private async flush(slot: Slot, cut: Cut): Promise<void> {
+    if (slot.generation !== this.generation) {
+      // Revoked or re-joined: Kafka hands these records out again from the committed offset.
+      this.log.debug('dropping cut of a re-assigned partition', { token: cut.token });
+      return;
+    }
+    const { store, metrics, groupId } = this.options;
+    const table = this.tableOf(cut.topic);
+    const base = { topic: cut.topic, partition: cut.partition, minOffset: cut.minOffset, maxOffset: cut.maxOffset };
+    await this.step('record BEFORE', () => recordState(store, groupId, { ...base, state: 'BEFORE', rows: cut.records.length }));
+    this.log.debug('batch before', { ...base, records: cut.records.length, recovery: cut.recovery, token: cut.token });
+
+    const { rows, dead } = await this.convert(cut, table);
+    if (dead.length > 0) {
+      // At-least-once for dead letters: a crash before the commit sends them again on restart.
+      await this.step('send dead letters', () => this.dlq!.send(dead));
+      for (const d of dead) metrics.deadLetters.inc({ reason: d.headers!['dlq-reason']! });
+      this.log.warn('records dead-lettered', { ...base, count: dead.length, reasons: [...new Set(dead.map((d) => d.headers!['dlq-reason']))] });
+    }
+    if (rows.length > 0) {
+      await this.step(
+        `insert into ${table}`,
+        async () => {
+          const end = metrics.insertDuration.startTimer();
+          await store.insert(table, rows, cut.token);
+          end();
+        },
+        { onError: () => metrics.insertErrors.inc({ table }) },
+      );
+      metrics.rows.inc({ table }, rows.length);
+      metrics.batchRows.observe(rows.length);
+    }
+    await this.step('record AFTER', () => recordState(store, groupId, { ...base, state: 'AFTER', rows: rows.length }));
+    this.log.debug('batch after', { ...base, rows: rows.length, deadLetters: dead.length });
+    try {
+      await this.consumer!.commitOffsets([{ topic: cut.topic, partition: cut.partition, offset: nextOffset(cut.maxOffset) }]);
+    } catch (err) {
+      // The AFTER state already says the range is done; the next owner skips it and commits.
+      this.log.warn('offset commit failed', { err, ...base });
+    }
+  }
+
+  private async convert(cut: Cut, table: SinkTable): Promise<{ rows: (EventRow | DecisionRow)[]; dead: OutgoingRecord[] }> {
+    const rows: (EventRow | DecisionRow)[] = [];
+    const dead: OutgoingRecord[] = [];
+    for (const record of cut.records) {
+      let decoded: DecodedRecord;
+      try {
+        // Only registry trouble is retriable; a body that does not decode never will.
+        decoded = await this.step('decode', () => this.options.codec.decode(record.value), { retriable: isRetriable });
+      } catch (err) {
+        if (err instanceof Stopping) throw err;
+        dead.push(this.deadLetter(record, 'decode_failed', errorMessage(err)));
+        continue;
+      }
+      try {
+        rows.push(table === 'decisions' ? decisionRow(decoded, record) : eventRow(decoded, record));
+      } catch (err) {
+        const reason: DeadLetterReason = err instanceof UnfitRecord ? err.reason : 'unmappable';
+        dead.push(this.deadLetter(record, reason, errorMessage(err)));
+      }
+    }
+    return { rows, dead };
+  }
+
+  private deadLetter(record: ConsumedRecord, reason: DeadLetterReason, error: string): OutgoingRecord {
+    return {
+      topic: this.options.topics.deadLetter,
+      key: record.key ?? '',
+      value: record.value,
+      headers: {
+        ...record.headers,
+        'dlq-reason': reason,
+        'dlq-error': error.slice(0, 1000),
+        'dlq-source-topic': record.topic,
+        'dlq-source-partition': String(record.partition),
+        'dlq-source-offset': record.offset,
+      },
+    };
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Attribution against embedded ClickHouse with synthetic data of known effect: the reports must
+ * recover sign and rough size (and say so with intervals that exclude 0), through the library,
+ * the HTTP endpoint and the report CLI.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createLogger, type HttpService, loadConfig, startHttpService } from '@nextact/core';
+import { Registry } from 'prom-client';
+import { attributionReport, clvReport, opeReport, satisfactionReport } from '../src/attribution';
+import { type ClickHouse, createClickHouse } from '../src/clickhouse';
+import { migrate } from '../src/migrations';
+import { reportRoutes } from '../src/routes';
+import type { DecisionRow, EventRow } from '../src/rows';
+import { rng } from './helpers';
+
+jest.setTimeout(90_000);
+const run = promisify(execFile);
+
+const H = 3_600_000;
+const D = 24 * H;
+const T0 = Date.UTC(2026, 2, 1);
+const AS_OF = T0 + 120 * D;
+
+let seq = 0;
+function decision(d: Partial<DecisionRow> & Pick<DecisionRow, 'customer_id' | 'action_id' | 'journey_stage' | 'experiment_arm' | 'event_time'>): DecisionRow {
+  seq += 1;
+  return {
+    decision_id: `d-${seq}`,
+    trigger_event_id: `t-${seq}`,
+    trigger_type: 'nextact.BrowseEvent',
+    channel: 'EMAIL',
+    deliver: d.experiment_arm !== 'CONTROL' && d.action_id !== 'do_nothing',
+    experiment_id: d.experiment_arm === 'NONE' ? null : 'exp-offer',
+    probability: 1,
+    score: 0.5,
+    candidate_actions: [d.action_id],
+    candidate_scores: [0.5],
+    candidates: '[]',
+    reason_codes: [],
+    policy_version: 'v1',
+    decision_time: d.event_time + 10,
+    kafka_partition: 0,
+    kafka_offset: String(seq),
+    ...d,
+  };
+}
+
+function event(e: Partial<EventRow> & Pick<EventRow, 'customer_id' | 'event_type' | 'event_time'>): EventRow {
+  seq += 1;
+  return {
+    event_id: `e-${seq}`,
+    source: 'synthetic',
+    amount_minor: null,
+    currency: null,
+    nps: null,
+    csat: null,
+    decision_id: null,
+    action_id: null,
+    channel: null,
+    outcome: null,
+    value_minor: null,
+    intent: null,
+    sentiment: null,
+    browse_kind: null,
+    category: null,
+    consent_granted: null,
+    raw: '{}',
+    kafka_partition: 0,
+    kafka_offset: String(seq),
+    ...e,
+  };
+}
+
+const purchase = (customer_id: string, event_time: number, amount_minor: number) =>
+  event({ customer_id, event_type: 'purchase', event_time, amount_minor, currency: 'EUR' });
+
+/** Synthetic history with known effects. */
+function synthesise() {
+  const r = rng(42);
+  const decisions: DecisionRow[] = [];
+  const events: EventRow[] = [];
+  // 1. Experiment: offer_discount in CONSIDERATION, treatment converts 30% within 48 h, control 15%.
+  for (let i = 0; i < 2_000; i++) {
+    const customer = `x-${i}`;
+    const arm = i % 2 === 0 ? 'TREATMENT' : 'CONTROL';
+    const t = T0 + Math.floor(r() * 30 * D);
+    decisions.push(decision({ customer_id: customer, action_id: 'offer_discount', journey_stage: 'CONSIDERATION', experiment_arm: arm, event_time: t }));
+    if (r() < (arm === 'TREATMENT' ? 0.3 : 0.15)) events.push(purchase(customer, t + H + Math.floor(r() * 47 * H), 5_000));
+    // Background purchases after the 72 h window, the same in both arms.
+    if (r() < 0.1) events.push(purchase(customer, t + 100 * H, 3_000));
+    // Surveys: treatment CSAT a little lower (mean 3.5 vs 4), joined through their decisionId.
+    if (i < 600) {
+      const csat = arm === 'TREATMENT' ? 3 + (i % 4 < 2 ? 0 : 1) : 4;
+      events.push(
+        event({ customer_id: customer, event_type: 'survey', event_time: t + 2 * D, csat, nps: 8, decision_id: decisions[decisions.length - 1]!.decision_id }),
+      );
+    }
+  }
+  // 2. Logged policy (arm NONE) in PURCHASE: offer with p = 0.4 converting 30%, do_nothing with p = 0.6 converting 10%.
+  for (let i = 0; i < 3_000; i++) {
+    const customer = `l-${i}`;
+    const t = T0 + Math.floor(r() * 30 * D);
+    const offer = r() < 0.4;
+    decisions.push(
+      decision({
+        customer_id: customer,
+        action_id: offer ? 'offer' : 'do_nothing',
+        channel: offer ? 'EMAIL' : 'NONE',
+        journey_stage: 'PURCHASE',
+        experiment_arm: 'NONE',
+        probability: offer ? 0.4 : 0.6,
+        event_time: t,
+      }),
+    );
+    if (r() < (offer ? 0.3 : 0.1))
+      events.push(event({ customer_id: customer, event_type: 'outcome', event_time: t + 5 * H, outcome: 'CONVERTED', value_minor: 2_000 }));
+  }
+  // 3. Surveys after decisions: CHURN_RISK (after a complaint) CSAT 2-4, RETENTION CSAT 3-5; joined by time (ASOF).
+  for (let i = 0; i < 1_200; i++) {
+    const churn = i % 2 === 0;
+    const customer = `s-${i}`;
+    const t = T0 + Math.floor(r() * 30 * D);
+    decisions.push(
+      decision({
+        customer_id: customer,
+        action_id: churn ? 'apology_voucher' : 'loyalty_points',
+        journey_stage: churn ? 'CHURN_RISK' : 'RETENTION',
+        experiment_arm: 'NONE',
+        trigger_type: churn ? 'nextact.ChatEvent' : 'nextact.PurchaseEvent',
+        event_time: t,
+      }),
+    );
+    const csat = (churn ? 2 : 3) + (i % 3);
+    const nps = churn ? 4 + (i % 5) : 7 + (i % 4);
+    events.push(event({ customer_id: customer, event_type: 'survey', event_time: t + D, csat, nps }));
+  }
+  // A survey 10 days after its customer's only decision: outside the 7-day window.
+  decisions.push(decision({ customer_id: 'late', action_id: 'loyalty_points', journey_stage: 'RETENTION', experiment_arm: 'NONE', event_time: T0 }));
+  events.push(event({ customer_id: 'late', event_type: 'survey', event_time: T0 + 10 * D, csat: 1, nps: 0 }));
+  // 4. A customer whose CLV is computed by hand: 3 orders of 200,000, 90, 60 and 30 days before AS_OF.
+  for (const daysBefore of [90, 60, 30]) events.push(purchase('clv-hand', AS_OF - daysBefore * D, 200_000));
+  return { decisions, events };
+}
+
+describe('attribution reports', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nextact-analytics-attr-'));
+  const config = loadConfig({ ...process.env, CHDB_PATH: join(dataDir, 'chdb'), CLICKHOUSE_URL: '', CLICKHOUSE_DATABASE: 'nextact' });
+  const logger = createLogger({ level: 'warn', bindings: { test: 'attribution.int' } });
+  let store: ClickHouse;
+  let http: HttpService;
+
+  beforeAll(async () => {
+    store = createClickHouse(config);
+    await migrate(store, logger);
+    const { decisions, events } = synthesise();
+    for (let i = 0; i < decisions.length; i += 5_000) await store.insert('decisions', decisions.slice(i, i + 5_000));
+    for (let i = 0; i < events.length; i += 5_000) await store.insert('events', events.slice(i, i + 5_000));
+    http = await startHttpService({
+      name: 'analytics',
+      host: '127.0.0.1',
+      port: 0,
+      metrics: new Registry(),
+      logger,
+      routes: reportRoutes(() => store, logger),
+    });
+  });
+  afterAll(async () => {
+    await http?.close();
+    await store?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('recovers the treatment uplift with an interval excluding 0', async () => {
+    const report = await attributionReport(store, { windowHours: 72 });
+    const u = report.uplift.find((x) => x.actionId === 'offer_discount' && x.journeyStage === 'CONSIDERATION')!;
+    expect(u).toBeDefined();
+    expect(u.treatmentN).toBe(1_000);
+    expect(u.controlN).toBe(1_000);
+    expect(u.treatmentRate).toBeGreaterThan(0.25);
+    expect(u.treatmentRate).toBeLessThan(0.35);
+    expect(u.controlRate).toBeGreaterThan(0.11);
+    expect(u.controlRate).toBeLessThan(0.19);
+    expect(u.uplift).toBeGreaterThan(0.09);
+    expect(u.uplift).toBeLessThan(0.21);
+    expect(u.ci95.low).toBeGreaterThan(0);
+    expect(u.significant).toBe(true);
+    expect(u.relativeLift!).toBeGreaterThan(0.5);
+    expect(u.relativeLift!).toBeLessThan(1.8);
+    // Purchases 100 h after the decision are outside the 72 h window; a 120 h window takes them in.
+    const wider = await attributionReport(store, { windowHours: 120 });
+    const uw = wider.uplift.find((x) => x.actionId === 'offer_discount')!;
+    expect(uw.controlRate).toBeGreaterThan(u.controlRate);
+    const treatment = report.segments.find((s) => s.actionId === 'offer_discount' && s.experimentArm === 'TREATMENT')!;
+    expect(treatment.deliveries).toBe(1_000);
+    expect(treatment.revenueMinor).toBe(treatment.conversions * 5_000);
+    expect(report.segments.find((s) => s.actionId === 'offer_discount' && s.experimentArm === 'CONTROL')!.deliveries).toBe(0);
+  });
+
+  it('computes CLV by the documented formula and attributes the CLV change to the action', async () => {
+    const report = await clvReport(store, { asOf: AS_OF, windowDays: 365, horizonDays: 365, attributionDays: 30, top: 5 });
+    const hand = report.topCustomers[0]!;
+    expect(hand.customerId).toBe('clv-hand');
+    expect(hand.realisedMinor).toBe(600_000);
+    // AOV 200,000 x (3 orders / 90 days) x 365 days x exp(-30 days recency / 30 days mean gap)
+    expect(hand.predictedMinor).toBeCloseTo(200_000 * (3 / 90) * 365 * Math.exp(-1), 0);
+    expect(hand.pAlive).toBeCloseTo(Math.exp(-1), 6);
+    const a = report.attribution.find((x) => x.actionId === 'offer_discount')!;
+    expect(a.difference).toBeGreaterThan(0);
+    expect(a.ci95.low).toBeGreaterThan(0);
+    // Expected: (0.30 - 0.15) x 5,000 = 750 per customer.
+    expect(a.difference).toBeGreaterThan(400);
+    expect(a.difference).toBeLessThan(1_100);
+  });
+
+  it('joins surveys to the preceding decision and finds CSAT lower by about 1 after complaints', async () => {
+    const report = await satisfactionReport(store, { windowDays: 7 });
+    const churn = report.segments.find((s) => s.journeyStage === 'CHURN_RISK')!;
+    const retention = report.segments.find((s) => s.journeyStage === 'RETENTION')!;
+    expect(churn.responses).toBe(600);
+    expect(retention.responses).toBe(600);
+    expect(churn.csatMean! - retention.csatMean!).toBeCloseTo(-1, 1);
+    // NPS: churn answers 4-8 (detractors 4,5,6; passives 7,8), retention 7-10 (promoters 9,10).
+    expect(churn.nps!).toBeLessThan(0);
+    expect(retention.nps!).toBeCloseTo(50, 0);
+    expect(retention.csatTop2Share!).toBeCloseTo(2 / 3, 2);
+    expect(report.joinedBy.decision_id).toBe(600);
+    expect(report.joinedBy.asof).toBe(1_200);
+    expect(report.joinedBy.none).toBe(1);
+    const arm = report.csatByArm.find((x) => x.actionId === 'offer_discount')!;
+    expect(arm.difference).toBeCloseTo(-0.5, 1);
+    expect(arm.ci95.high).toBeLessThan(0);
+  });
+
+  it('estimates candidate policies off-policy (IPS, SNIPS) around their true values', async () => {
+    const always = await opeReport(store, { windowHours: 72, policy: { PURCHASE: { offer: 1 }, CONSIDERATION: { offer_discount: 1 } } });
+    const e = always.candidate.estimate!;
+    // Executed decisions: 1,000 TREATMENT (p = 1, ~30%) + 3,000 logged in PURCHASE. Always-offer: ~30% everywhere.
+    expect(e.n).toBe(4_000);
+    expect(always.loggingValue).toBeGreaterThan(0.17);
+    expect(always.loggingValue).toBeLessThan(0.25);
+    expect(e.snips!).toBeGreaterThan(0.25);
+    expect(e.snips!).toBeLessThan(0.35);
+    expect(e.ipsCi95.low).toBeLessThan(0.3);
+    expect(e.ipsCi95.high).toBeGreaterThan(0.3);
+    const never = await opeReport(store, { windowHours: 72, policy: { PURCHASE: { do_nothing: 1 }, CONSIDERATION: { offer_discount: 1 } } });
+    // True value: (1,000 x 0.30 + 3,000 x 0.10) / 4,000 = 0.15.
+    const n = never.candidate.estimate!;
+    expect(n.snips!).toBeGreaterThan(0.11);
+    expect(n.snips!).toBeLessThan(0.19);
+    expect(n.snips!).toBeLessThan(e.snips!);
+    // A stage without executed decisions: an empty estimate, not an error.
+    const none = await opeReport(store, { windowHours: 72, policy: { ADVOCACY: { offer: 1 } } });
+    expect(none.candidate.estimate).toBeNull();
+  });
+
+  it('serves the reports over HTTP, with 400 for bad parameters', async () => {
+    const direct = await attributionReport(store, { windowHours: 48 });
+    const res = await fetch(`${http.url}/v1/reports/attribution?windowHours=48`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(JSON.parse(JSON.stringify(direct)));
+    for (const name of ['clv', 'satisfaction']) expect((await fetch(`${http.url}/v1/reports/${name}`)).status).toBe(200);
+    const policy = encodeURIComponent(JSON.stringify({ PURCHASE: { offer: 1 } }));
+    const ope = (await (await fetch(`${http.url}/v1/reports/ope?policy=${policy}`)).json()) as { candidate: { name: string } };
+    expect(ope.candidate.name).toBe('given');
+    const bad = await fetch(`${http.url}/v1/reports/attribution?windowHours=abc`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: string }).code).toBe('NXA_VALIDATION');
+    expect((await fetch(`${http.url}/v1/reports/ope?policy=${encodeURIComponent('{"PURCHASE":{"offer":2}}')}`)).status).toBe(400);
+    expect((await fetch(`${http.url}/v1/reports/nope`)).status).toBe(404);
+  });
+
+  it('prints reports from the CLI, through the service when it answers and from the store otherwise', async () => {
+    const repo = join(__dirname, '..', '..', '..');
+    const cli = join(repo, 'services', 'analytics', 'src', 'report.ts');
+    const env = { ...process.env, CHDB_PATH: config.chdbPath, CLICKHOUSE_URL: '', CLICKHOUSE_DATABASE: 'nextact' };
+    const viaService = await run('npx', ['tsx', cli, '--json', 'attribution'], { cwd: repo, env: { ...env, ANALYTICS_PORT: String(http.port) } });
+    const a = JSON.parse(viaService.stdout) as { source: string; reports: { attribution: { uplift: { actionId: string; uplift: number }[] } } };
+    expect(a.source).toBe(`http://127.0.0.1:${http.port}`);
+    const expected = (await attributionReport(store, { windowHours: 72 })).uplift.find((u) => u.actionId === 'offer_discount')!.uplift;
+    expect(a.reports.attribution.uplift.find((u) => u.actionId === 'offer_discount')!.uplift).toBeCloseTo(expected, 12);
+
+    // The service goes away (and with it the store's lock): the CLI opens the store itself.
+    const port = http.port;
+    await http.close();
+    await store.close();
+    const direct = await run('npx', ['tsx', cli, '--json', 'attribution'], { cwd: repo, env: { ...env, ANALYTICS_PORT: String(port) } });
+    const b = JSON.parse(direct.stdout) as typeof a;
+    expect(b.source).toBe('store');
+    expect(b.reports.attribution.uplift.find((u) => u.actionId === 'offer_discount')!.uplift).toBeCloseTo(expected, 12);
+    const text = await run('npx', ['tsx', cli, 'attribution', 'satisfaction'], { cwd: repo, env: { ...env, ANALYTICS_PORT: String(port) } });
+    expect(text.stdout).toMatch(/Uplift of TREATMENT over CONTROL/);
+    expect(text.stdout).toMatch(/offer_discount/);
+    expect(text.stdout).toMatch(/CHURN_RISK/);
+    store = createClickHouse(config);
+    http = await startHttpService({
+      name: 'analytics',
+      host: '127.0.0.1',
+      port: 0,
+      metrics: new Registry(),
+      logger,
+      routes: reportRoutes(() => store, logger),
+    });
+  });
+});

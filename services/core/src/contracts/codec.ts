@@ -2,6 +2,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import type { Resolver, Type } from 'avsc';
 import { ErrorCodes, errorMessage, NextActError } from '../errors';
 import type { Logger } from '../logger';
+import { retry } from '../retry';
 import type { RecordName, RecordTypes } from './generated';
 import { schemas } from './generated';
 import { avroType, isRecordName } from './records';
@@ -45,7 +46,7 @@ export class RecordCodec {
   private readonly pending = new Map<number, Promise<{ name: RecordName; type: Type; resolver: Resolver }>>();
 
   constructor(
-    connection: RegistryConnection,
+    private readonly connection: RegistryConnection,
     private readonly logger: Logger,
   ) {
     this.registry = new SchemaRegistry({
@@ -61,6 +62,7 @@ export class RecordCodec {
       for (const record of records) {
         const subject = subjectFor(topic, record);
         try {
+          await this.declareCompatibility(subject);
           const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schemas[record]) }, { subject, compatibility });
           this.idsByTopicRecord.set(`${topic}\u0000${record}`, id);
           this.logger.debug('schema registered', { subject, id });
@@ -75,10 +77,43 @@ export class RecordCodec {
   /** Registers a raw schema text under a subject (for evolution checks and tools). */
   async registerRaw(subject: string, schema: unknown): Promise<number> {
     try {
+      await this.declareCompatibility(subject);
       const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility });
       return id;
     } catch (err) {
       throw registryError(err, subject);
+    }
+  }
+
+  /**
+   * Sets the subject's compatibility before registering. The client library sets it only after a
+   * first registration, so concurrent first starts could see the registry default and fail; an
+   * idempotent PUT first removes that race (registries accept config for subjects not yet created).
+   */
+  private async declareCompatibility(subject: string): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/vnd.schemaregistry.v1+json' };
+    if (this.connection.username && this.connection.password) {
+      headers.authorization = `Basic ${Buffer.from(`${this.connection.username}:${this.connection.password}`).toString('base64')}`;
+    }
+    const res = await retry(
+      async () => {
+        try {
+          return await fetch(`${this.connection.url}/config/${encodeURIComponent(subject)}`, {
+            method: 'PUT',
+            headers,
+            body: JSON.stringify({ compatibility }),
+            signal: AbortSignal.timeout(10_000),
+          });
+        } catch (err) {
+          throw new NextActError(ErrorCodes.REGISTRY, `registry unreachable at ${this.connection.url}: ${errorMessage(err)}`, { retriable: true, cause: err });
+        }
+      },
+      { retries: 5 },
+    );
+    if (!res.ok) {
+      throw new NextActError(ErrorCodes.REGISTRY, `registry refused compatibility ${compatibility} for ${subject}: ${res.status} ${await res.text()}`, {
+        retriable: res.status >= 500,
+      });
     }
   }
 

@@ -158,6 +158,51 @@ export interface KafkaClient {
   consumer(options: ConsumerOptions): Promise<RecordConsumer>;
 }
 
+/**
+ * kafkajs puts all of a partition's records of one call into one record batch, which the broker
+ * refuses above message.max.bytes (1 MiB by default). Sends are cut into chunks well below it.
+ */
+const MAX_CHUNK_BYTES = 512 * 1024;
+const MAX_CHUNK_RECORDS = 2_000;
+
+export function chunkRecords(records: OutgoingRecord[], maxBytes = MAX_CHUNK_BYTES, maxRecords = MAX_CHUNK_RECORDS): OutgoingRecord[][] {
+  const chunks: OutgoingRecord[][] = [];
+  let current: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    let size = Buffer.byteLength(r.key) + (r.value?.length ?? 0) + 64;
+    for (const [k, v] of Object.entries(r.headers ?? {})) size += k.length + Buffer.byteLength(v);
+    if (current.length > 0 && (bytes + size > maxBytes || current.length >= maxRecords)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function topicMessages(records: OutgoingRecord[]) {
+  const byTopic = new Map<string, OutgoingRecord[]>();
+  for (const r of records) {
+    const list = byTopic.get(r.topic) ?? [];
+    list.push(r);
+    byTopic.set(r.topic, list);
+  }
+  return [...byTopic].map(([topic, rs]) => ({
+    topic,
+    messages: rs.map((r) => ({
+      key: r.key,
+      value: r.value,
+      headers: toHeaders(r.headers),
+      partition: r.partition,
+      timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+    })),
+  }));
+}
+
 const toHeaders = (headers: Record<string, string> | undefined): IHeaders | undefined => headers;
 
 function fromHeaders(headers: IHeaders | undefined): Record<string, string> {
@@ -361,36 +406,33 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
       await producer.connect().catch((e) => {
         throw wrap(e, 'producer connect');
       });
+      let queue: Promise<void> = Promise.resolve();
       return {
         async send(records) {
           if (records.length === 0) return [];
-          const byTopic = new Map<string, OutgoingRecord[]>();
-          for (const r of records) {
-            const list = byTopic.get(r.topic) ?? [];
-            list.push(r);
-            byTopic.set(r.topic, list);
-          }
-          try {
-            const res = await producer.sendBatch({
-              acks: -1,
-              topicMessages: [...byTopic].map(([topic, rs]) => ({
-                topic,
-                messages: rs.map((r) => ({
-                  key: r.key,
-                  value: r.value,
-                  headers: toHeaders(r.headers),
-                  partition: r.partition,
-                  timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-                })),
-              })),
-            });
-            return res.map((m) => ({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' }));
-          } catch (e) {
-            throw wrap(e, 'produce');
-          }
+          // kafkajs lets concurrent sends race for the broker and reorders them; one customer's
+          // events must keep their order, so sends on one producer run one after another.
+          const turn = queue.then(() => sendInOrder(records));
+          queue = turn.then(
+            () => undefined,
+            () => undefined,
+          );
+          return turn;
         },
         close: () => producer.disconnect(),
       };
+      async function sendInOrder(records: OutgoingRecord[]): Promise<RecordPosition[]> {
+        try {
+          const positions: RecordPosition[] = [];
+          for (const chunk of chunkRecords(records)) {
+            const res = await producer.sendBatch({ acks: -1, topicMessages: topicMessages(chunk) });
+            for (const m of res) positions.push({ topic: m.topicName, partition: m.partition, offset: m.baseOffset ?? m.offset ?? '-1' });
+          }
+          return positions;
+        } catch (e) {
+          throw wrap(e, 'produce');
+        }
+      }
     },
 
     async transactionalProducer(transactionalId) {
@@ -418,26 +460,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
           try {
             const result = await work({
               async send(records) {
-                if (records.length === 0) return;
-                const byTopic = new Map<string, OutgoingRecord[]>();
-                for (const r of records) {
-                  const list = byTopic.get(r.topic) ?? [];
-                  list.push(r);
-                  byTopic.set(r.topic, list);
-                }
-                await tx.sendBatch({
-                  acks: -1,
-                  topicMessages: [...byTopic].map(([topic, rs]) => ({
-                    topic,
-                    messages: rs.map((r) => ({
-                      key: r.key,
-                      value: r.value,
-                      headers: toHeaders(r.headers),
-                      partition: r.partition,
-                      timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-                    })),
-                  })),
-                });
+                for (const chunk of chunkRecords(records)) await tx.sendBatch({ acks: -1, topicMessages: topicMessages(chunk) });
               },
               async commitConsumed(groupId, next) {
                 const topics = new Map<string, { partition: number; offset: string }[]>();

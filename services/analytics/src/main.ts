@@ -15,7 +15,7 @@ import { type ClickHouse, createClickHouse } from './clickhouse';
 import { createSinkMetrics } from './metrics';
 import { migrate } from './migrations';
 import { reportRoutes } from './routes';
-import { loadSinkSettings } from './settings';
+import { sinkSettings } from './settings';
 import { ClickHouseSink } from './sink';
 
 /**
@@ -25,7 +25,7 @@ import { ClickHouseSink } from './sink';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const sinkSettings = loadSinkSettings();
+  const tuning = sinkSettings(config);
   const logger = createLogger({ level: config.logLevel, bindings: { service: 'analytics' } });
   const metrics = createMetricsRegistry('analytics');
   const sinkMetrics = createSinkMetrics(metrics);
@@ -96,11 +96,11 @@ async function main(): Promise<void> {
     groupId: `${config.topicPrefix}analytics-sink`,
     logger,
     metrics: sinkMetrics,
-    maxRows: sinkSettings.maxRows,
-    maxWaitMs: sinkSettings.maxWaitMs,
+    maxRows: tuning.maxRows,
+    maxWaitMs: tuning.maxWaitMs,
   });
   await sink.start();
-  logger.info('analytics ready', { url: http.url, topics: [topics.customerEvents, topics.decisions], ...sinkSettings });
+  logger.info('analytics ready', { url: http.url, topics: [topics.customerEvents, topics.decisions], ...tuning });
 }
 
 main().catch((err) => {

@@ -8,7 +8,7 @@ import { codecFromConfig, createLogger, createMetricsRegistry, kafkaFromConfig, 
 import { createClickHouse } from '../src/clickhouse';
 import { createSinkMetrics } from '../src/metrics';
 import { migrate } from '../src/migrations';
-import { loadSinkSettings } from '../src/settings';
+import { sinkSettings } from '../src/settings';
 import { ClickHouseSink } from '../src/sink';
 
 async function main(): Promise<void> {
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     groupId: `${config.topicPrefix}analytics-sink`,
     logger,
     metrics: createSinkMetrics(createMetricsRegistry('analytics')),
-    ...loadSinkSettings(),
+    ...sinkSettings(config),
   });
   const stop = async () => {
     await sink.stop();

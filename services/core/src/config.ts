@@ -206,6 +206,69 @@ export const settings = {
     form: 'integer 1..10000000',
     parse: int(1, 10_000_000),
   }),
+  engineGroupId: optional({
+    env: 'ENGINE_GROUP_ID',
+    doc: 'Consumer group of the engine instances (also prefixes transactional ids); default `<prefix>engine`.',
+    form: 'letters, digits, ".", "_" or "-"',
+    parse: (raw: string) => {
+      if (!/^[A-Za-z0-9._-]+$/.test(raw)) throw new FormError('has characters group ids refuse');
+      return raw;
+    },
+  }),
+  engineInstanceId: optional({
+    env: 'ENGINE_INSTANCE_ID',
+    doc: 'Name of this engine instance in logs; default `<host>-<pid>`.',
+    form: 'non-empty string',
+    parse: str,
+  }),
+  engineStateDir: withDefault({
+    env: 'ENGINE_STATE_DIR',
+    doc: 'Folder of local store checkpoints (`<group>/<partition>.json`); `off` disables them.',
+    fallback: '.stack/data/engine',
+    form: 'path or off',
+    parse: str,
+  }),
+  engineCheckpointIntervalMs: withDefault({
+    env: 'ENGINE_CHECKPOINT_INTERVAL_MS',
+    doc: 'Least time between checkpoints of a partition (also written on release).',
+    fallback: '30000',
+    form: 'integer 0..86400000',
+    parse: int(0, 86_400_000),
+  }),
+  engineConcurrency: optional({
+    env: 'ENGINE_CONCURRENCY',
+    doc: 'Partitions processed in parallel per engine instance; default min(partitions, 8).',
+    form: 'integer 1..1024',
+    parse: int(1, 1024),
+  }),
+  engineSessionTimeoutMs: withDefault({
+    env: 'ENGINE_SESSION_TIMEOUT_MS',
+    doc: 'Engine consumer group session timeout.',
+    fallback: '10000',
+    form: 'integer 6000..300000',
+    parse: int(6_000, 300_000),
+  }),
+  policyFile: withDefault({
+    env: 'POLICY_FILE',
+    doc: 'Decision policy loaded by the engine at start.',
+    fallback: 'services/engine/policy/policy.yaml',
+    form: 'path',
+    parse: str,
+  }),
+  sinkMaxRows: withDefault({
+    env: 'ANALYTICS_SINK_MAX_ROWS',
+    doc: 'Most rows in one ClickHouse insert (one batch per partition offset range).',
+    fallback: '10000',
+    form: 'integer 1..1000000',
+    parse: int(1, 1_000_000),
+  }),
+  sinkMaxWaitMs: withDefault({
+    env: 'ANALYTICS_SINK_MAX_WAIT_MS',
+    doc: 'Longest a partial batch waits before it is inserted.',
+    fallback: '1000',
+    form: 'integer 10..600000',
+    parse: int(10, 600_000),
+  }),
   logLevel: withDefault({
     env: 'LOG_LEVEL',
     doc: 'debug, info, warn or error.',

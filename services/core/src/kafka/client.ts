@@ -287,9 +287,15 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
         await consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          eachBatch: async ({ batch, heartbeat }) => {
+          eachBatch: async ({ batch, heartbeat, resolveOffset, pause }) => {
+            // Without autoResolve the fetch position only moves with resolveOffset: resolve every
+            // batch, or the same fetch comes back forever.
+            resolveOffset(batch.lastOffset());
             const s = state.get(batch.partition);
-            if (!s || s.next >= s.until) return;
+            if (!s || s.next >= s.until) {
+              pause();
+              return;
+            }
             const records: ConsumedRecord[] = [];
             for (const m of batch.messages) {
               const offset = BigInt(m.offset);

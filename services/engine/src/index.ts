@@ -1,0 +1,13 @@
+export * from './domain';
+export { createNbaDomain } from './nba';
+export { loadPolicy } from './policy/load';
+export * from './runtime/engine';
+export * from './runtime/errors';
+export * from './runtime/metrics';
+export * from './runtime/processor';
+export * from './runtime/restore';
+export * from './runtime/service';
+export * from './runtime/settings';
+export * from './runtime/store';
+export * from './runtime/task';
+export * from './runtime/timers';

@@ -1,0 +1,259 @@
+/**
+ * Group membership and task lifecycle. kafkajs has no rebalance listener, so assignment is learnt
+ * from GROUP_JOIN (each join carries this member's partitions): partitions that disappear are
+ * released (checkpoint, producer closed), new ones are opened (producer init — fencing the old
+ * owner — then restore from checkpoint and changelog) before any of their events are processed.
+ */
+import { join } from 'node:path';
+import {
+  type KafkaAdmin,
+  type KafkaClient,
+  type Logger,
+  type Readiness,
+  type RecordBatch,
+  type RecordCodec,
+  type RecordConsumer,
+  sleep,
+  type TopicNames,
+  topicNames,
+} from '@nextact/core';
+import type { DecisionDomain } from '../domain';
+import { isFenced } from './errors';
+import type { EngineMetrics } from './metrics';
+import { restorePartitions } from './restore';
+import { PartitionTask, type TaskContext } from './task';
+
+export interface EngineOptions<J, L> {
+  kafka: KafkaClient;
+  codec: RecordCodec;
+  domain: DecisionDomain<J, L>;
+  logger: Logger;
+  metrics: EngineMetrics;
+  topicPrefix: string;
+  groupId: string;
+  instanceId: string;
+  /** Folder for local checkpoints (`<stateDir>/<group>/<partition>.json`); undefined disables them. */
+  stateDir?: string;
+  checkpointIntervalMs: number;
+  /** Partitions processed in parallel by this instance. */
+  concurrency: number;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+  /** Wait after a fenced transaction before reopening the partition (a rebalance usually arrives first). */
+  fencedBackoffMs?: number;
+}
+
+interface Slot<J, L> {
+  task: PartitionTask<J, L>;
+  ready: Promise<void>;
+  restored: boolean;
+}
+
+export interface EngineStatus {
+  instanceId: string;
+  groupId: string;
+  joined: boolean;
+  owned: number[];
+  partitions: { partition: number; restored: boolean; journeys: number; nextOffset: string; streamTime: number }[];
+}
+
+export class Engine<J, L> {
+  readonly topics: TopicNames;
+  private readonly log: Logger;
+  private consumer?: RecordConsumer;
+  private admin?: KafkaAdmin;
+  private readonly slots = new Map<number, Slot<J, L>>();
+  private owned = new Set<number>();
+  private joined = false;
+  private stopping = false;
+  private readonly blockedUntil = new Map<number, number>();
+
+  constructor(private readonly options: EngineOptions<J, L>) {
+    this.topics = topicNames(options.topicPrefix);
+    this.log = options.logger.child({ component: 'engine', instance: options.instanceId, group: options.groupId });
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    this.admin = await o.kafka.admin();
+    const consumer = await o.kafka.consumer({
+      groupId: o.groupId,
+      topics: [this.topics.customerEvents],
+      fromBeginning: true,
+      transactionalCommits: true,
+      partitionsConsumedConcurrently: o.concurrency,
+      sessionTimeoutMs: o.sessionTimeoutMs,
+      maxBytesPerPartition: o.maxBytesPerPartition,
+    });
+    this.consumer = consumer;
+    consumer.onAssignment((assignment) => this.onAssignment(assignment));
+    // Resolves once the first join is done; batches then arrive on kafkajs's fetch loop.
+    await consumer.run((batch) => this.handle(batch));
+    this.log.info('engine started', { input: this.topics.customerEvents, concurrency: o.concurrency });
+  }
+
+  readiness = (): Readiness => {
+    if (this.stopping) return { ready: false, reason: 'stopping' };
+    if (!this.joined) return { ready: false, reason: 'consumer has not joined its group yet' };
+    const pending = [...this.owned].filter((p) => !this.slots.get(p)?.restored).sort((a, b) => a - b);
+    if (pending.length > 0) return { ready: false, reason: `restoring partitions ${pending.join(', ')}` };
+    return { ready: true };
+  };
+
+  status(): EngineStatus {
+    return {
+      instanceId: this.options.instanceId,
+      groupId: this.options.groupId,
+      joined: this.joined,
+      owned: [...this.owned].sort((a, b) => a - b),
+      partitions: [...this.slots]
+        .sort(([a], [b]) => a - b)
+        .map(([partition, s]) => ({
+          partition,
+          restored: s.restored,
+          journeys: s.task.store.size,
+          nextOffset: s.task.nextOffset,
+          streamTime: s.task.store.streamTime,
+        })),
+    };
+  }
+
+  /** Live store of an owned partition (tests and diagnostics). */
+  storeOf(partition: number) {
+    const slot = this.slots.get(partition);
+    return slot?.restored ? slot.task.store : undefined;
+  }
+
+  /** Graceful: the current batches finish, then every partition is checkpointed and released. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info('engine stopping');
+    await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
+    await Promise.all([...this.slots].map(([p, slot]) => this.releaseSlot(p, slot, 'shutdown')));
+    await this.admin?.close().catch(() => {});
+    this.options.metrics.ownedPartitions.set(0);
+    this.log.info('engine stopped');
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    if (this.stopping) return;
+    const mine = new Set(assignment[this.topics.customerEvents] ?? []);
+    this.joined = true;
+    this.owned = mine;
+    this.blockedUntil.clear(); // the group says these are ours now
+    this.options.metrics.ownedPartitions.set(mine.size);
+    for (const [p, slot] of this.slots) if (!mine.has(p)) void this.releaseSlot(p, slot, 'revoked');
+    const added = [...mine].filter((p) => !this.slots.has(p)).sort((a, b) => a - b);
+    this.log.info('assignment', { partitions: [...mine].sort((a, b) => a - b), opening: added });
+    if (added.length > 0) this.open(added);
+  }
+
+  private async releaseSlot(partition: number, slot: Slot<J, L>, reason: string): Promise<void> {
+    if (this.slots.get(partition) === slot) this.slots.delete(partition);
+    await slot.ready.catch(() => {});
+    await slot.task.release(reason, { checkpoint: true });
+  }
+
+  /** Opens tasks: all producers initialised (fencing), then one restore pass over their changelog partitions. */
+  private open(partitions: number[]): void {
+    const o = this.options;
+    const ctx: TaskContext<J, L> = {
+      kafka: o.kafka,
+      admin: this.admin!,
+      codec: o.codec,
+      domain: o.domain,
+      logger: this.log,
+      metrics: o.metrics,
+      groupId: o.groupId,
+      topics: this.topics,
+      checkpointFile: (p) => (o.stateDir ? join(o.stateDir, o.groupId, `${p}.json`) : undefined),
+      checkpointIntervalMs: o.checkpointIntervalMs,
+    };
+    const tasks = partitions.map((p) => new PartitionTask(ctx, p));
+    const ready = (async () => {
+      await Promise.all(tasks.map((t) => t.initProducer()));
+      const outcomes = await restorePartitions({
+        kafka: o.kafka,
+        admin: this.admin!,
+        changelogTopic: this.topics.journeyChangelog,
+        items: tasks.map((t) => ({ partition: t.partition, store: t.store, checkpointFile: ctx.checkpointFile(t.partition) })),
+        logger: this.log,
+        metrics: o.metrics,
+      });
+      // Read after the fence: the previous owner's last commit (if any) is in these offsets.
+      const committed = new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents)).map((g) => [g.partition, g.offset]));
+      for (const t of tasks) {
+        const outcome = outcomes.find((x) => x.partition === t.partition)!;
+        t.markRestored(outcome.until, committed.get(t.partition) ?? '0');
+      }
+    })();
+    for (const task of tasks) {
+      const slot: Slot<J, L> = { task, ready, restored: false };
+      task.onReleased = (t) => {
+        if (this.slots.get(t.partition)?.task === t) this.slots.delete(t.partition);
+      };
+      this.slots.set(task.partition, slot);
+      ready.then(
+        () => {
+          slot.restored = true;
+        },
+        async (err) => {
+          this.log.error('opening partition failed; will retry on its next batch', { partition: task.partition, err });
+          if (this.slots.get(task.partition) === slot) this.slots.delete(task.partition);
+          await task.release('open failed', { checkpoint: false });
+        },
+      );
+    }
+  }
+
+  private async handle(batch: RecordBatch): Promise<void> {
+    const p = batch.partition;
+    if (this.stopping) return; // not processed, not marked: the next owner gets it
+    if (this.joined && !this.owned.has(p)) return; // fetched before a rebalance took it away
+    await this.waitUnblocked(p, batch);
+    if (this.stopping || (this.joined && !this.owned.has(p))) return;
+    let slot = this.slots.get(p);
+    if (!slot) {
+      this.open([p]);
+      slot = this.slots.get(p)!;
+    }
+    await this.awaitWithHeartbeat(slot.ready, batch);
+    try {
+      await slot.task.process(batch);
+    } catch (err) {
+      if (isFenced(err)) {
+        this.log.warn('producer fenced: another instance owns this partition now', { partition: p });
+        this.blockedUntil.set(p, Date.now() + (this.options.fencedBackoffMs ?? 5_000));
+      }
+      throw err;
+    }
+  }
+
+  /** Restores can outlast the session timeout; kafkajs heartbeats only when asked to. */
+  private async awaitWithHeartbeat(promise: Promise<void>, batch: RecordBatch): Promise<void> {
+    let settled = false;
+    const watched = promise.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    while (!settled) {
+      await Promise.race([watched, sleep(1_000)]);
+      if (!settled) await batch.heartbeat();
+    }
+    await promise;
+  }
+
+  private async waitUnblocked(partition: number, batch: RecordBatch): Promise<void> {
+    for (let until = this.blockedUntil.get(partition); until !== undefined && Date.now() < until; until = this.blockedUntil.get(partition)) {
+      await sleep(Math.min(500, until - Date.now()));
+      await batch.heartbeat(); // throws on a rebalance, which is what we are waiting for
+      if (!this.owned.has(partition)) return;
+    }
+    this.blockedUntil.delete(partition);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The deterministic fold of one partition: events in offset order, timers by stream time.
+ * Pure apart from the stamped `decisionTime`; the runtime and state rebuilds share it, so a
+ * replay of the same log yields the same journeys and the same decisions.
+ *
+ * Timers fire when stream time (max event time seen on the partition) reaches them, before the
+ * record that advanced it is applied, in (due, customerId) order. Firing per record rather than
+ * per batch keeps decisions independent of how Kafka happened to cut fetches into batches.
+ */
+import type { CustomerEvent, Decision } from '@nextact/core';
+import type { DecisionDomain } from '../domain';
+import type { PartitionStore } from './store';
+
+export interface EmittedDecision {
+  decision: Decision;
+  /** Kafka timestamp of the record that triggered it (event, or the record that advanced stream time). */
+  triggerTimestamp: number;
+}
+
+/** What a batch did, for the transaction: which keys to write to the changelog and what to emit. */
+export interface BatchEffects {
+  decisions: EmittedDecision[];
+  changed: Set<string>;
+  learnerChanged: boolean;
+  streamTimeChanged: boolean;
+  timersFired: number;
+}
+
+export const emptyEffects = (): BatchEffects => ({ decisions: [], changed: new Set(), learnerChanged: false, streamTimeChanged: false, timersFired: 0 });
+
+export interface StepContext {
+  /** Wall clock stamped on decisions only. */
+  decisionTime: number;
+  triggerTimestamp: number;
+}
+
+export class Processor<J, L> {
+  constructor(
+    private readonly domain: DecisionDomain<J, L>,
+    readonly store: PartitionStore<J, L>,
+    private readonly onTimerError: (customerId: string, err: unknown) => void = () => {},
+  ) {}
+
+  /** Advances stream time, fires timers due by then, then applies the event. */
+  applyEvent(event: CustomerEvent, ctx: StepContext, fx: BatchEffects): void {
+    const eventTime = event.value.eventTime;
+    if (eventTime > this.store.streamTime) {
+      this.store.streamTime = eventTime;
+      fx.streamTimeChanged = true;
+    }
+    this.fireDue(ctx, fx);
+    const customerId = event.value.customerId;
+    const result = this.domain.onEvent(this.store.journeys.get(customerId), this.store.learner, event, ctx.decisionTime);
+    this.store.put(customerId, result.journey);
+    this.store.learner = result.learner;
+    fx.changed.add(customerId);
+    fx.learnerChanged = true;
+    if (result.decision) fx.decisions.push({ decision: result.decision, triggerTimestamp: ctx.triggerTimestamp });
+  }
+
+  /** Fires every timer due at or before the current stream time. */
+  fireDue(ctx: StepContext, fx: BatchEffects): void {
+    const store = this.store;
+    for (let due = store.timers.popDue(store.streamTime); due; due = store.timers.popDue(store.streamTime)) {
+      const journey = store.journeys.get(due.id);
+      if (journey === undefined) continue;
+      let result: ReturnType<DecisionDomain<J, L>['onTimer']>;
+      try {
+        result = this.domain.onTimer(journey, store.learner, due.due, ctx.decisionTime);
+      } catch (err) {
+        this.onTimerError(due.id, err);
+        continue;
+      }
+      fx.timersFired++;
+      store.journeys.set(due.id, result.journey);
+      const next = this.domain.nextTimer(result.journey);
+      // A timer that does not move forward would fire forever; drop it.
+      if (next !== undefined && next <= due.due) this.onTimerError(due.id, new Error(`nextTimer ${next} does not advance past fired timer ${due.due}`));
+      store.timers.set(due.id, next !== undefined && next > due.due ? next : undefined);
+      store.learner = result.learner;
+      fx.changed.add(due.id);
+      fx.learnerChanged = true;
+      if (result.decision) fx.decisions.push({ decision: result.decision, triggerTimestamp: ctx.triggerTimestamp });
+    }
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * One owned input partition: its store, its transactional producer and the per-batch transaction
+ * (changelog writes + decisions + dead letters + consumed offset, all or nothing).
+ *
+ * State is changed in place while a batch is applied and only becomes durable with the commit.
+ * If the transaction fails for any reason the task is released (its in-memory state discarded)
+ * and the batch re-delivered; the next task for the partition restores from checkpoint and
+ * changelog, which hold exactly what was committed.
+ */
+import {
+  type ConsumedRecord,
+  type CustomerEvent,
+  customerEventNames,
+  type Decision,
+  ErrorCodes,
+  errorMessage,
+  type KafkaAdmin,
+  type KafkaClient,
+  type Logger,
+  NextActError,
+  type OutgoingRecord,
+  type RecordBatch,
+  type RecordCodec,
+  type TopicNames,
+  type TransactionalProducer,
+} from '@nextact/core';
+import type { DecisionDomain } from '../domain';
+import { StaleBatchError, TaskReleasedError } from './errors';
+import { type EngineMetrics, gateResults } from './metrics';
+import { type BatchEffects, emptyEffects, Processor } from './processor';
+import { encodeStreamTime, isReservedKey, LEARNER_KEY, PartitionStore, STREAM_TIME_KEY, writeCheckpoint } from './store';
+
+export interface TaskContext<J, L> {
+  kafka: KafkaClient;
+  admin: KafkaAdmin;
+  codec: RecordCodec;
+  domain: DecisionDomain<J, L>;
+  logger: Logger;
+  metrics: EngineMetrics;
+  groupId: string;
+  topics: TopicNames;
+  /** Checkpoint file of a partition; undefined disables checkpoints. */
+  checkpointFile(partition: number): string | undefined;
+  checkpointIntervalMs: number;
+}
+
+export type DeadLetterReason = 'decode-failed' | 'unknown-record' | 'key-mismatch' | 'reserved-key' | 'processing-failed' | 'decision-invalid';
+
+type Item = { record: ConsumedRecord; event: CustomerEvent } | { record: ConsumedRecord; dead: DeadLetterReason; error: string };
+
+const eventNames = new Set<string>(customerEventNames);
+
+/** Bytes of records per send inside a transaction; each send becomes one record batch per partition. */
+const MAX_SEND_BYTES = 512 * 1024;
+
+/** Splits records into consecutive slices of at most `maxBytes` (estimated), keeping order. */
+export function slices(records: OutgoingRecord[], maxBytes: number): OutgoingRecord[][] {
+  const out: OutgoingRecord[][] = [];
+  let current: OutgoingRecord[] = [];
+  let size = 0;
+  for (const r of records) {
+    let bytes = 64 + Buffer.byteLength(r.key) + (r.value?.length ?? 0);
+    for (const [k, v] of Object.entries(r.headers ?? {})) bytes += k.length + Buffer.byteLength(v) + 4;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(r);
+    size += bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** Transactional id per input partition: the new owner's init fences the old one (no KIP-447 in kafkajs). */
+export const transactionalIdFor = (groupId: string, topic: string, partition: number): string => `${groupId}-${topic}-${partition}`;
+
+export class PartitionTask<J, L> {
+  readonly store: PartitionStore<J, L>;
+  private readonly processor: Processor<J, L>;
+  private readonly log: Logger;
+  private producer?: TransactionalProducer;
+  /** Next input offset to process: everything below is reflected in the store. */
+  private next = 0n;
+  /** A changelog offset taken before a successful commit: safe to replay from for the current store. */
+  private safeChangelogOffset = '0';
+  private candidateChangelogOffset?: string;
+  private lastCheckpointAt = Date.now();
+  private chain: Promise<unknown> = Promise.resolve();
+  private state: 'opening' | 'ready' | 'released' = 'opening';
+  private releaseReason = '';
+  onReleased: (task: PartitionTask<J, L>, reason: string) => void = () => {};
+
+  constructor(
+    private readonly ctx: TaskContext<J, L>,
+    readonly partition: number,
+  ) {
+    this.store = new PartitionStore(ctx.domain);
+    this.log = ctx.logger.child({ partition });
+    this.processor = new Processor(ctx.domain, this.store, (customerId, err) => this.log.error('timer failed; timer dropped', { customerId, err }));
+  }
+
+  get transactionalId(): string {
+    return transactionalIdFor(this.ctx.groupId, this.ctx.topics.customerEvents, this.partition);
+  }
+
+  get nextOffset(): string {
+    return this.next.toString();
+  }
+
+  get released(): boolean {
+    return this.state === 'released';
+  }
+
+  /** Step 1 of opening: the producer's init bumps the epoch, so a previous owner can no longer commit. */
+  async initProducer(): Promise<void> {
+    this.producer = await this.ctx.kafka.transactionalProducer(this.transactionalId);
+  }
+
+  /** Step 2 (after restore): the store reflects the changelog up to `changelogUntil`; `committedNext` is the group's position. */
+  markRestored(changelogUntil: string, committedNext: string): void {
+    this.safeChangelogOffset = changelogUntil;
+    const n = BigInt(committedNext);
+    this.next = n > 0n ? n : 0n;
+    this.lastCheckpointAt = Date.now();
+    if (this.state === 'opening') this.state = 'ready';
+    this.ctx.metrics.stateJourneys.set({ partition: String(this.partition) }, this.store.size);
+  }
+
+  /** Processes one batch in one transaction. Serialised with release. */
+  process(batch: RecordBatch): Promise<void> {
+    return this.exclusive(() => this.processLocked(batch));
+  }
+
+  /** Gives the partition up: optional checkpoint (only of committed state), then the producer closes. */
+  release(reason: string, options: { checkpoint: boolean }): Promise<void> {
+    return this.exclusive(() => this.releaseLocked(reason, options));
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(work, work);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async releaseLocked(reason: string, options: { checkpoint: boolean }): Promise<void> {
+    if (this.state === 'released') return;
+    const wasReady = this.state === 'ready';
+    this.state = 'released';
+    this.releaseReason = reason;
+    if (options.checkpoint && wasReady) await this.writeCheckpoint().catch((err) => this.log.warn('checkpoint on release failed', { err }));
+    await this.producer?.close().catch((err) => this.log.warn('producer close failed', { err }));
+    this.ctx.metrics.dropPartition(this.partition);
+    this.log.info('partition released', { reason, nextOffset: this.nextOffset, journeys: this.store.size });
+    this.onReleased(this, reason);
+  }
+
+  private async processLocked(batch: RecordBatch): Promise<void> {
+    if (this.state !== 'ready') throw new TaskReleasedError(this.partition, this.releaseReason || this.state);
+    const { ctx } = this;
+    const last = batch.records.at(-1);
+    // Records below the committed position were already applied (a previous owner committed them
+    // after our consumer fetched its offsets): skipping them is what KIP-447 would do for us.
+    const fresh = batch.records.filter((r) => BigInt(r.offset) >= this.next);
+    if (!last || fresh.length === 0) {
+      if (last) batch.markProcessed(last.offset);
+      return;
+    }
+
+    // 1. Decode everything before touching state: a registry outage throws here and leaves the store clean.
+    const items: Item[] = [];
+    for (const r of fresh) items.push(await this.decode(r));
+    if (!batch.stillOwned()) {
+      await this.releaseLocked('stale batch', { checkpoint: true });
+      throw new StaleBatchError(this.partition);
+    }
+    if (ctx.checkpointFile(this.partition) && this.candidateChangelogOffset === undefined && this.checkpointDue()) {
+      const mark = (await ctx.admin.watermarks(ctx.topics.journeyChangelog)).find((w) => w.partition === this.partition);
+      this.candidateChangelogOffset = mark?.high;
+    }
+
+    // 2. Apply (mutates the store; discarded by release if the transaction fails).
+    const decisionTime = Date.now();
+    const fx = emptyEffects();
+    const dead: { record: ConsumedRecord; reason: DeadLetterReason; error: string }[] = [];
+    const eventCounts = new Map<string, number>();
+    for (const item of items) {
+      if ('dead' in item) {
+        dead.push({ record: item.record, reason: item.dead, error: item.error });
+        continue;
+      }
+      try {
+        this.processor.applyEvent(item.event, { decisionTime, triggerTimestamp: item.record.timestamp }, fx);
+        eventCounts.set(item.event.name, (eventCounts.get(item.event.name) ?? 0) + 1);
+      } catch (err) {
+        this.log.error('domain failed on a record; sent to dead letters', { offset: item.record.offset, err });
+        dead.push({ record: item.record, reason: 'processing-failed', error: errorMessage(err) });
+      }
+    }
+    const out = this.outgoing(fx, dead);
+
+    // 3. One transaction: changelog + decisions + dead letters + consumed offset.
+    const nextOffset = (BigInt(last.offset) + 1n).toString();
+    try {
+      await this.producer!.transact(async (tx) => {
+        // The broker refuses record batches over message.max.bytes (1 MiB default): send in slices.
+        for (const slice of slices(out.records, MAX_SEND_BYTES)) await tx.send(slice);
+        if (!batch.stillOwned()) throw new StaleBatchError(this.partition);
+        await tx.commitConsumed(ctx.groupId, [{ topic: ctx.topics.customerEvents, partition: this.partition, offset: nextOffset }]);
+      });
+    } catch (err) {
+      ctx.metrics.transactions.inc({ result: 'abort' });
+      this.log.warn('batch transaction aborted; state discarded, batch will be re-delivered', { firstOffset: fresh[0]!.offset, lastOffset: last.offset, err });
+      await this.releaseLocked('transaction aborted', { checkpoint: false });
+      throw err;
+    }
+
+    // Committed: the store now matches the changelog, the decisions are visible, the offset moved.
+    const committedAt = Date.now();
+    this.next = BigInt(nextOffset);
+    batch.markProcessed(last.offset);
+    if (this.candidateChangelogOffset !== undefined) {
+      this.safeChangelogOffset = this.candidateChangelogOffset;
+      this.candidateChangelogOffset = undefined;
+      if (this.checkpointDue()) await this.writeCheckpoint().catch((err) => this.log.warn('checkpoint failed', { err }));
+    }
+    this.recordMetrics(batch, fx, out.decisions, dead, eventCounts, committedAt);
+  }
+
+  private async decode(record: ConsumedRecord): Promise<Item> {
+    let decoded: Awaited<ReturnType<RecordCodec['decode']>>;
+    try {
+      decoded = await this.ctx.codec.decode(record.value);
+    } catch (err) {
+      // Retriable (registry unreachable): fail the batch so it is retried, never dead-letter it.
+      if (err instanceof NextActError && err.code === ErrorCodes.DECODE && !err.retriable) return { record, dead: 'decode-failed', error: err.message };
+      throw err;
+    }
+    if (!eventNames.has(decoded.name)) return { record, dead: 'unknown-record', error: `${decoded.name} is not a customer event` };
+    const event = { name: decoded.name, value: decoded.value } as CustomerEvent;
+    const customerId = event.value.customerId;
+    if (isReservedKey(customerId)) return { record, dead: 'reserved-key', error: `customer id ${customerId} is reserved by the engine` };
+    // Co-partitioning needs key = customer id; state for another key's partition must not live here.
+    if (record.key !== customerId) return { record, dead: 'key-mismatch', error: `record key ${JSON.stringify(record.key)} is not customerId ${customerId}` };
+    return { record, event };
+  }
+
+  private outgoing(fx: BatchEffects, dead: { record: ConsumedRecord; reason: DeadLetterReason; error: string }[]) {
+    const { ctx, partition } = this;
+    const records: OutgoingRecord[] = [];
+    // Changelog: the latest value of each key changed in this batch, on the co-partitioned partition.
+    for (const id of fx.changed) {
+      const journey = this.store.journeys.get(id);
+      records.push({ topic: ctx.topics.journeyChangelog, key: id, partition, value: journey === undefined ? null : ctx.domain.serialiseJourney(journey) });
+    }
+    if (fx.learnerChanged)
+      records.push({ topic: ctx.topics.journeyChangelog, key: LEARNER_KEY, partition, value: ctx.domain.serialiseLearner(this.store.learner) });
+    if (fx.streamTimeChanged)
+      records.push({ topic: ctx.topics.journeyChangelog, key: STREAM_TIME_KEY, partition, value: encodeStreamTime(this.store.streamTime) });
+
+    const decisions: { decision: Decision; triggerTimestamp: number }[] = [];
+    for (const emitted of fx.decisions) {
+      const d = emitted.decision;
+      let value: Buffer;
+      try {
+        value = ctx.codec.encode(ctx.topics.decisions, 'nextact.Decision', d);
+      } catch (err) {
+        this.log.error('decision does not encode; sent to dead letters', { decisionId: d.decisionId, err });
+        dead.push({
+          record: { topic: ctx.topics.decisions, partition, offset: '-1', key: d.customerId, value: Buffer.from(JSON.stringify(d)), headers: {}, timestamp: 0 },
+          reason: 'decision-invalid',
+          error: errorMessage(err),
+        });
+        continue;
+      }
+      decisions.push(emitted);
+      records.push({
+        topic: ctx.topics.decisions,
+        key: d.customerId,
+        partition,
+        value,
+        headers: { 'decision-id': d.decisionId, action: d.actionId, deliver: String(d.deliver), 'policy-version': d.policyVersion },
+      });
+    }
+    for (const { record, reason, error } of dead) {
+      records.push({
+        topic: ctx.topics.deadLetter,
+        key: record.key ?? '',
+        partition,
+        value: record.value,
+        headers: {
+          ...record.headers,
+          'dlq-reason': reason,
+          'dlq-error': error.slice(0, 1000),
+          'dlq-source-topic': record.topic,
+          'dlq-source-partition': String(record.partition),
+          'dlq-source-offset': record.offset,
+        },
+      });
+    }
+    return { records, decisions };
+  }
+
+  private recordMetrics(
+    batch: RecordBatch,
+    fx: BatchEffects,
+    decisions: { decision: Decision; triggerTimestamp: number }[],
+    dead: { reason: DeadLetterReason }[],
+    eventCounts: Map<string, number>,
+    committedAt: number,
+  ): void {
+    const m = this.ctx.metrics;
+    const p = String(this.partition);
+    m.transactions.inc({ result: 'commit' });
+    for (const [type, n] of eventCounts) m.events.inc({ type }, n);
+    for (const { decision, triggerTimestamp } of decisions) {
+      m.decisions.inc({ action: decision.actionId, arm: decision.experimentArm, deliver: String(decision.deliver) });
+      for (const g of gateResults(decision.reasonCodes)) m.gateResults.inc(g);
+      m.decisionLatency.observe(Math.max(0, committedAt - triggerTimestamp) / 1000);
+    }
+    for (const d of dead) m.deadLetters.inc({ reason: d.reason });
+    if (fx.timersFired > 0) m.timersFired.inc(fx.timersFired);
+    const lag = BigInt(batch.highWatermark) - this.next;
+    m.consumerLag.set({ partition: p }, Number(lag > 0n ? lag : 0n));
+    m.stateJourneys.set({ partition: p }, this.store.size);
+  }
+
+  private checkpointDue(): boolean {
+    return Date.now() - this.lastCheckpointAt >= this.ctx.checkpointIntervalMs;
+  }
+
+  private async writeCheckpoint(): Promise<void> {
+    const file = this.ctx.checkpointFile(this.partition);
+    if (!file) return;
+    const started = Date.now();
+    await writeCheckpoint(
+      file,
+      this.store.snapshot({ topic: this.ctx.topics.journeyChangelog, partition: this.partition, changelogOffset: this.safeChangelogOffset }),
+    );
+    this.lastCheckpointAt = Date.now();
+    this.log.debug('checkpoint written', { file, changelogOffset: this.safeChangelogOffset, journeys: this.store.size, ms: Date.now() - started });
+  }
+}

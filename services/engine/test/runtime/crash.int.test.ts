@@ -1,0 +1,67 @@
+/**
+ * Crash recovery: an engine process is killed with SIGKILL while events stream in (its open
+ * transaction is left to be aborted by the next owner's fencing), a new process takes over from
+ * checkpoint + changelog, and afterwards every event has exactly one committed decision and the
+ * state equals the fold of the whole log.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sleep } from '@nextact/core';
+import { fakeDomain } from './fake-domain';
+import { committedTotal, httpGet, makeEvents, produceEvents, spawnEngineChild, type TestStack, testStack, verifyRun, waitCaughtUp, waitFor } from './helpers';
+
+jest.setTimeout(85_000);
+
+describe('engine runtime: crash recovery', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await testStack('crash', 4);
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  it('loses and duplicates nothing across kill -9 and restart', async () => {
+    const groupId = `${stack.prefix}engine`;
+    const events = makeEvents(3000, 60, 11);
+    await produceEvents(stack, events.slice(0, 600));
+    const env = { ENGINE_CHECKPOINT_INTERVAL_MS: '200' };
+
+    const first = spawnEngineChild(stack, 'crash-a', env);
+    let second: ReturnType<typeof spawnEngineChild> | undefined;
+    try {
+      await first.url;
+      // Stream the rest while the first process works.
+      const streaming = (async () => {
+        for (let i = 600; i < events.length; i += 100) {
+          await produceEvents(stack, events.slice(i, i + 100));
+          await sleep(40);
+        }
+      })();
+      await waitFor('first process to commit some batches', async () => (await committedTotal(stack, groupId)) >= 800n, 40_000);
+      first.proc.kill('SIGKILL');
+      expect(await first.exited).toBeNull(); // killed by the signal, no exit code
+      const checkpoints = readdirSync(join(stack.stateDir, groupId)).filter((f) => f.endsWith('.json'));
+      expect(checkpoints.length).toBeGreaterThan(0);
+
+      second = spawnEngineChild(stack, 'crash-b', env);
+      const url = await second.url;
+      await streaming;
+      await waitCaughtUp(stack, groupId, 50_000);
+      const ready = await httpGet(`${url}/readyz`);
+      expect(ready.status).toBe(200);
+      const state = JSON.parse((await httpGet(`${url}/state`)).body) as { owned: number[] };
+      expect(state.owned).toEqual([0, 1, 2, 3]);
+      const metrics = (await httpGet(`${url}/metrics`)).body;
+      expect(metrics).toMatch(/nextact_engine_restore_duration_seconds_count\{service="engine"\} [1-9]/);
+      second.proc.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      first.proc.kill('SIGKILL');
+      second?.proc.kill('SIGKILL');
+    }
+
+    const { decisions } = await verifyRun(stack, fakeDomain(), events);
+    expect(decisions).toBeGreaterThan(events.length);
+  });
+});

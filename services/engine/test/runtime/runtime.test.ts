@@ -1,0 +1,193 @@
+/** Unit tests of the runtime's pure parts: timer index, fold, store snapshots, gate parsing, settings, fencing detection. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CustomerEvent, customerEventTypes, loadConfig } from '@nextact/core';
+import { isFenced } from '../../src/runtime/errors';
+import { gateResults } from '../../src/runtime/metrics';
+import { emptyEffects, Processor } from '../../src/runtime/processor';
+import { loadEngineSettings } from '../../src/runtime/settings';
+import { LEARNER_KEY, PartitionStore, readCheckpoint, STREAM_TIME_KEY, writeCheckpoint } from '../../src/runtime/store';
+import { slices } from '../../src/runtime/task';
+import { TimerIndex } from '../../src/runtime/timers';
+import { fakeDomain, INACTIVITY_MS } from './fake-domain';
+import { makeEvents, prng } from './helpers';
+
+describe('TimerIndex', () => {
+  it('pops due timers in (due, id) order and skips replaced ones', () => {
+    const t = new TimerIndex();
+    t.set('b', 10);
+    t.set('a', 10);
+    t.set('c', 5);
+    t.set('d', 50);
+    t.set('c', 20); // replaced: the entry at 5 must not fire
+    t.set('d', undefined);
+    const fired: string[] = [];
+    for (let e = t.popDue(20); e; e = t.popDue(20)) fired.push(`${e.id}@${e.due}`);
+    expect(fired).toEqual(['a@10', 'b@10', 'c@20']);
+    expect(t.size).toBe(0);
+  });
+
+  it('agrees with a sorted reference under random churn', () => {
+    const rnd = prng(42);
+    const t = new TimerIndex();
+    const ref = new Map<string, number>();
+    for (let i = 0; i < 20_000; i++) {
+      const id = `k${Math.floor(rnd() * 300)}`;
+      const due = rnd() < 0.1 ? undefined : Math.floor(rnd() * 1000);
+      t.set(id, due);
+      if (due === undefined) ref.delete(id);
+      else ref.set(id, due);
+      if (i % 1000 === 999) {
+        const at = Math.floor(rnd() * 1000);
+        const expected = [...ref].filter(([, d]) => d <= at).sort(([a, da], [b, db]) => da - db || (a < b ? -1 : 1));
+        const got: [string, number][] = [];
+        for (let e = t.popDue(at); e; e = t.popDue(at)) got.push([e.id, e.due]);
+        expect(got).toEqual(expected);
+        for (const [id] of expected) ref.delete(id);
+      }
+    }
+    expect(t.size).toBe(ref.size);
+  });
+});
+
+function fold(events: CustomerEvent[], split: number[]) {
+  const domain = fakeDomain();
+  const store = new PartitionStore(domain);
+  const p = new Processor(domain, store);
+  const decisions: string[] = [];
+  let i = 0;
+  // Batches only decide transaction boundaries: the fold must not depend on them.
+  for (const size of [...split, events.length]) {
+    const fx = emptyEffects();
+    for (const e of events.slice(i, i + size)) p.applyEvent(e, { decisionTime: 0, triggerTimestamp: 0 }, fx);
+    i = Math.min(events.length, i + size);
+    decisions.push(...fx.decisions.map((d) => `${d.decision.triggerEventId}:${d.decision.score}`));
+  }
+  return { decisions, store, domain };
+}
+
+describe('Processor', () => {
+  const events = makeEvents(900, 20, 9);
+
+  it('fires inactivity timers on stream time, before the record that advanced it', () => {
+    const { decisions } = fold(events, []);
+    const timers = decisions.filter((d) => d.startsWith('timer:'));
+    expect(timers.length).toBeGreaterThan(0);
+    // Event 150 comes after a 3-minute gap: every customer active before it has a timer firing first.
+    const at150 = decisions.findIndex((d) => d.startsWith('e-150:'));
+    expect(decisions[at150 - 1]).toMatch(/^timer:/);
+    for (const d of timers) {
+      const due = Number(d.split(':')[2]);
+      expect(due).toBeLessThanOrEqual(events[events.length - 1]!.value.eventTime);
+    }
+    expect(decisions.length).toBe(events.length + timers.length);
+  });
+
+  it('gives the same decisions whatever the batch boundaries', () => {
+    const a = fold(events, []);
+    const b = fold(events, [1, 7, 100, 3, 250, 149, 1]);
+    expect(b.decisions).toEqual(a.decisions);
+    expect(JSON.stringify([...b.store.journeys])).toBe(JSON.stringify([...a.store.journeys]));
+  });
+
+  it('reports changed keys, learner and stream time for the changelog', () => {
+    const domain = fakeDomain();
+    const store = new PartitionStore(domain);
+    const fx = emptyEffects();
+    new Processor(domain, store).applyEvent(events[0]!, { decisionTime: 1, triggerTimestamp: 2 }, fx);
+    expect([...fx.changed]).toEqual([events[0]!.value.customerId]);
+    expect(fx.learnerChanged).toBe(true);
+    expect(fx.streamTimeChanged).toBe(true);
+    expect(store.timers.dueOf(events[0]!.value.customerId)).toBe(events[0]!.value.eventTime + INACTIVITY_MS);
+    expect(fx.decisions[0]!.triggerTimestamp).toBe(2);
+  });
+
+  it('drops a timer that does not move forward instead of looping', () => {
+    const domain = { ...fakeDomain(), nextTimer: () => 5 };
+    const store = new PartitionStore(domain);
+    const errors: string[] = [];
+    const p = new Processor(domain, store, (id) => errors.push(id));
+    const e = { name: customerEventTypes.browse, value: { ...events[0]!.value, eventTime: 10 } } as CustomerEvent;
+    p.applyEvent(e, { decisionTime: 0, triggerTimestamp: 0 }, emptyEffects());
+    const fx = emptyEffects();
+    p.applyEvent({ ...e, value: { ...e.value, eventId: 'x2', eventTime: 20 } } as CustomerEvent, { decisionTime: 0, triggerTimestamp: 0 }, fx);
+    expect(fx.timersFired).toBe(1);
+    expect(errors.length).toBeGreaterThan(0);
+  });
+});
+
+describe('PartitionStore', () => {
+  it('round-trips through a checkpoint file and applies changelog records', async () => {
+    const { store, domain } = fold(makeEvents(300, 10, 4), []);
+    const dir = mkdtempSync(join(tmpdir(), 'store-'));
+    try {
+      const file = join(dir, 'g', '0.json');
+      await writeCheckpoint(file, store.snapshot({ topic: 't', partition: 0, changelogOffset: '42' }));
+      const cp = (await readCheckpoint(file))!;
+      expect(cp.changelogOffset).toBe('42');
+      const copy = new PartitionStore(domain);
+      copy.loadSnapshot(cp);
+      expect(JSON.stringify([...copy.journeys])).toBe(JSON.stringify([...store.journeys]));
+      expect(copy.streamTime).toBe(store.streamTime);
+      expect(copy.timers.size).toBe(store.timers.size);
+      copy.applyChangelog(LEARNER_KEY, Buffer.from('{"steps":7}'));
+      copy.applyChangelog(STREAM_TIME_KEY, Buffer.from('{"streamTime":99}'));
+      const someone = [...copy.journeys.keys()][0]!;
+      copy.applyChangelog(someone, null);
+      expect(copy.learner).toEqual({ steps: 7 });
+      expect(copy.streamTime).toBe(99);
+      expect(copy.journeys.has(someone)).toBe(false);
+      expect(await readCheckpoint(join(dir, 'missing.json'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gateResults', () => {
+  it('parses the gate reason codes', () => {
+    expect(gateResults(['TRIGGER:X', 'GATE_CONSENT_FAILED:EMAIL', 'GATE_CAP_GLOBAL', 'GATE_QUIET_HOURS:SMS', 'GATE_FREQUENCY_PASSED', 'SELECTED:a'])).toEqual([
+      { gate: 'consent', result: 'failed' },
+      { gate: 'cap_global', result: 'failed' },
+      { gate: 'quiet_hours', result: 'failed' },
+      { gate: 'frequency', result: 'passed' },
+    ]);
+  });
+});
+
+describe('engine settings', () => {
+  const config = loadConfig({ NEXTACT_TOPIC_PREFIX: 'p.', NEXTACT_PARTITIONS: '12' });
+  it('has documented defaults', () => {
+    const s = loadEngineSettings(config, {});
+    expect(s.groupId).toBe('p.engine');
+    expect(s.concurrency).toBe(8);
+    expect(s.stateDir).toBe('.stack/data/engine');
+    expect(s.checkpointIntervalMs).toBe(30_000);
+  });
+  it('names every bad setting', () => {
+    expect(() => loadEngineSettings(config, { ENGINE_CONCURRENCY: '0', ENGINE_SESSION_TIMEOUT_MS: 'x', ENGINE_GROUP_ID: 'a b' })).toThrow(
+      /ENGINE_CONCURRENCY[\s\S]*ENGINE_SESSION_TIMEOUT_MS[\s\S]*ENGINE_GROUP_ID|ENGINE_GROUP_ID[\s\S]*ENGINE_CONCURRENCY/,
+    );
+    expect(loadEngineSettings(config, { ENGINE_STATE_DIR: 'off' }).stateDir).toBeUndefined();
+  });
+});
+
+describe('isFenced', () => {
+  it('finds fencing in wrapped kafkajs errors', () => {
+    const inner = Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { type: 'PRODUCER_FENCED' });
+    expect(isFenced(new Error('transaction x', { cause: inner }))).toBe(true);
+    expect(isFenced(Object.assign(new Error('x'), { type: 'INVALID_PRODUCER_EPOCH' }))).toBe(true);
+    expect(isFenced(new Error('connection refused'))).toBe(false);
+  });
+});
+
+describe('slices', () => {
+  it('keeps order and bounds each slice', () => {
+    const records = Array.from({ length: 50 }, (_, i) => ({ topic: 't', key: `k${i}`, value: Buffer.alloc(100 + i * 10) }));
+    const parts = slices(records, 1_000);
+    expect(parts.flat()).toEqual(records);
+    expect(parts.length).toBeGreaterThan(5);
+    for (const part of parts) if (part.length > 1) expect(part.reduce((n, r) => n + 64 + r.key.length + (r.value?.length ?? 0), 0)).toBeLessThanOrEqual(1_000);
+  });
+});

@@ -89,14 +89,12 @@ export class ClickHouseSink {
   async start(): Promise<void> {
     const { kafka, topics, groupId } = this.options;
     this.dlq = await kafka.producer({ idempotent: true });
-    // `transactionalCommits: true` turns kafkajs auto-commit off: offsets are committed only by
-    // commitOffsets below, after ClickHouse acknowledged. With `false` kafkajs would auto-commit every
-    // record handed out, before its insert (see the report on core's consumer options).
+    // Offsets are committed only by commitOffsets below, after ClickHouse acknowledged the batch.
     this.consumer = await kafka.consumer({
       groupId,
       topics: [topics.customerEvents, topics.decisions],
       fromBeginning: true,
-      transactionalCommits: true,
+      commitMarked: false,
       partitionsConsumedConcurrently: 1,
     });
     this.consumer.onAssignment((assignment) => {

@@ -54,7 +54,7 @@ async function consume(count: number, timeoutMs = 30_000): Promise<ConsumedRecor
     groupId: `${prefix}check-${randomUUID()}`,
     topics: [topic],
     fromBeginning: true,
-    transactionalCommits: false,
+    commitMarked: true,
   });
   const got: ConsumedRecord[] = [];
   try {

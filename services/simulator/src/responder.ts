@@ -43,7 +43,7 @@ export class Responder {
   /** Joins the group and resolves once partitions are assigned, so no decision made after this is missed. */
   async start(timeoutMs = 30_000): Promise<void> {
     const { kafka, topic, groupId, logger } = this.options;
-    const consumer = await kafka.consumer({ groupId, topics: [topic], fromBeginning: this.options.fromBeginning ?? false, transactionalCommits: false });
+    const consumer = await kafka.consumer({ groupId, topics: [topic], fromBeginning: this.options.fromBeginning ?? false, commitMarked: true });
     this.consumer = consumer;
     let assigned = false;
     consumer.onAssignment((assignment) => {

@@ -135,7 +135,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         world,
         sink,
         topic: topics.decisions,
-        groupId: options.respondGroupId ?? `${config.kafkaClientId}-simulator-responder`,
+        groupId: options.respondGroupId ?? `${config.topicPrefix}simulator-responder`,
         logger,
         metrics,
         fromBeginning: options.respondFromBeginning,

@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** Reads a topic from the start until `count` records arrived (or the timeout). */
 async function readAll(topic: string, count: number, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
-  const consumer = await kafka.consumer({ groupId: `${prefix}reader-${randomUUID()}`, topics: [topic], fromBeginning: true, transactionalCommits: false });
+  const consumer = await kafka.consumer({ groupId: `${prefix}reader-${randomUUID()}`, topics: [topic], fromBeginning: true, commitMarked: true });
   const records: ConsumedRecord[] = [];
   try {
     await consumer.run(async (batch) => {

@@ -79,8 +79,12 @@ export interface ConsumerOptions {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
-  /** Offsets are committed by transactions (true) or by the consumer after each batch (false). */
-  transactionalCommits: boolean;
+  /**
+   * true: after each batch the consumer commits what `markProcessed` marked (at-least-once readers).
+   * false: offsets are committed only explicitly, through a transaction (`commitConsumed`) or
+   * `commitOffsets` after the results are safe elsewhere (exactly-once pipelines).
+   */
+  commitMarked: boolean;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
@@ -526,7 +530,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
         },
         async run(handler) {
           await consumer.run({
-            autoCommit: !options.transactionalCommits,
+            autoCommit: options.commitMarked,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
             eachBatch: async (payload: EachBatchPayload) => {

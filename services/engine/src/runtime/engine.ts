@@ -80,7 +80,7 @@ export class Engine<J, L> {
       groupId: o.groupId,
       topics: [this.topics.customerEvents],
       fromBeginning: true,
-      transactionalCommits: true,
+      commitMarked: false,
       partitionsConsumedConcurrently: o.concurrency,
       sessionTimeoutMs: o.sessionTimeoutMs,
       maxBytesPerPartition: o.maxBytesPerPartition,

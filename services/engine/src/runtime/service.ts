@@ -19,7 +19,7 @@ import {
 import type { DecisionDomain } from '../domain';
 import { Engine } from './engine';
 import { EngineMetrics } from './metrics';
-import { type EngineSettings, loadEngineSettings } from './settings';
+import { type EngineSettings, engineSettings } from './settings';
 
 export interface EngineService<J, L> {
   config: Config;
@@ -43,7 +43,7 @@ export interface EngineServiceOptions<J, L> {
 export async function startEngineService<J, L>(options: EngineServiceOptions<J, L>): Promise<EngineService<J, L>> {
   const env = options.env ?? process.env;
   const config = loadConfig(env);
-  const settings = loadEngineSettings(config, env);
+  const settings = engineSettings(config);
   const logger = options.logger ?? createLogger({ level: config.logLevel, bindings: { service: 'engine', instance: settings.instanceId } });
   const registry = createMetricsRegistry('engine');
   const metrics = new EngineMetrics(registry);

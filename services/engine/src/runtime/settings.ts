@@ -1,9 +1,10 @@
 /**
- * Engine-only settings (core's `loadConfig` covers the shared ones). Same rules: environment
- * variables with documented defaults, validated at start, every bad one named.
+ * Engine settings, derived from core's one configuration table (ENGINE_*, POLICY_FILE): defaults
+ * that depend on other settings (group from the topic prefix, concurrency from partitions) are
+ * resolved here.
  */
 import { hostname } from 'node:os';
-import { type Config, ErrorCodes, NextActError } from '@nextact/core';
+import type { Config } from '@nextact/core';
 
 export interface EngineSettings {
   groupId: string;
@@ -16,46 +17,14 @@ export interface EngineSettings {
   policyFile: string;
 }
 
-export const engineSettingsDoc = [
-  ['ENGINE_GROUP_ID', '<prefix>engine', 'Consumer group of the engine instances (also prefixes the transactional ids).'],
-  ['ENGINE_INSTANCE_ID', '<host>-<pid>', 'Name of this instance in logs and /state.'],
-  ['ENGINE_STATE_DIR', '.stack/data/engine', 'Folder of local store checkpoints (`<group>/<partition>.json`); `off` disables them.'],
-  ['ENGINE_CHECKPOINT_INTERVAL_MS', '30000', 'Least time between checkpoints of a partition (also written on release).'],
-  ['ENGINE_CONCURRENCY', 'min(partitions, 8)', 'Partitions processed in parallel per instance.'],
-  ['ENGINE_SESSION_TIMEOUT_MS', '10000', 'Consumer group session timeout (6000..300000).'],
-  ['POLICY_FILE', 'services/engine/policy/policy.yaml', 'Decision policy loaded at start.'],
-] as const;
-
-export function loadEngineSettings(config: Config, env: NodeJS.ProcessEnv = process.env): EngineSettings {
-  const problems: string[] = [];
-  const text = (name: string, fallback: string): string => {
-    const raw = env[name]?.trim();
-    return raw ? raw : fallback;
+export function engineSettings(config: Config): EngineSettings {
+  return {
+    groupId: config.engineGroupId ?? `${config.topicPrefix}engine`,
+    instanceId: config.engineInstanceId ?? `${hostname()}-${process.pid}`,
+    stateDir: config.engineStateDir.toLowerCase() === 'off' ? undefined : config.engineStateDir,
+    checkpointIntervalMs: config.engineCheckpointIntervalMs,
+    concurrency: config.engineConcurrency ?? Math.min(config.partitions, 8),
+    sessionTimeoutMs: config.engineSessionTimeoutMs,
+    policyFile: config.policyFile,
   };
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < min || n > max) {
-      problems.push(`${name}=${JSON.stringify(raw)} is invalid; expected integer ${min}..${max}`);
-      return fallback;
-    }
-    return n;
-  };
-  const groupId = text('ENGINE_GROUP_ID', `${config.topicPrefix}engine`);
-  if (!/^[A-Za-z0-9._-]+$/.test(groupId)) problems.push(`ENGINE_GROUP_ID=${JSON.stringify(groupId)} is invalid; expected letters, digits, ".", "_" or "-"`);
-  const stateDir = text('ENGINE_STATE_DIR', '.stack/data/engine');
-  const settings: EngineSettings = {
-    groupId,
-    instanceId: text('ENGINE_INSTANCE_ID', `${hostname()}-${process.pid}`),
-    stateDir: stateDir.toLowerCase() === 'off' ? undefined : stateDir,
-    checkpointIntervalMs: int('ENGINE_CHECKPOINT_INTERVAL_MS', 30_000, 0, 86_400_000),
-    concurrency: int('ENGINE_CONCURRENCY', Math.min(config.partitions, 8), 1, 1024),
-    sessionTimeoutMs: int('ENGINE_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
-    policyFile: text('POLICY_FILE', 'services/engine/policy/policy.yaml'),
-  };
-  if (problems.length > 0) {
-    throw new NextActError(ErrorCodes.CONFIG_INVALID, `Invalid engine configuration:\n  ${problems.join('\n  ')}`, { details: problems });
-  }
-  return settings;
 }

@@ -6,7 +6,7 @@ import { type CustomerEvent, customerEventTypes, loadConfig } from '@nextact/cor
 import { isFenced } from '../../src/runtime/errors';
 import { gateResults } from '../../src/runtime/metrics';
 import { emptyEffects, Processor } from '../../src/runtime/processor';
-import { loadEngineSettings } from '../../src/runtime/settings';
+import { engineSettings } from '../../src/runtime/settings';
 import { LEARNER_KEY, PartitionStore, readCheckpoint, STREAM_TIME_KEY, writeCheckpoint } from '../../src/runtime/store';
 import { slices } from '../../src/runtime/task';
 import { TimerIndex } from '../../src/runtime/timers';
@@ -157,19 +157,18 @@ describe('gateResults', () => {
 });
 
 describe('engine settings', () => {
-  const config = loadConfig({ NEXTACT_TOPIC_PREFIX: 'p.', NEXTACT_PARTITIONS: '12' });
-  it('has documented defaults', () => {
-    const s = loadEngineSettings(config, {});
+  it('derives documented defaults from the prefix and partitions', () => {
+    const s = engineSettings(loadConfig({ NEXTACT_TOPIC_PREFIX: 'p.', NEXTACT_PARTITIONS: '12' }));
     expect(s.groupId).toBe('p.engine');
     expect(s.concurrency).toBe(8);
     expect(s.stateDir).toBe('.stack/data/engine');
     expect(s.checkpointIntervalMs).toBe(30_000);
   });
   it('names every bad setting', () => {
-    expect(() => loadEngineSettings(config, { ENGINE_CONCURRENCY: '0', ENGINE_SESSION_TIMEOUT_MS: 'x', ENGINE_GROUP_ID: 'a b' })).toThrow(
-      /ENGINE_CONCURRENCY[\s\S]*ENGINE_SESSION_TIMEOUT_MS[\s\S]*ENGINE_GROUP_ID|ENGINE_GROUP_ID[\s\S]*ENGINE_CONCURRENCY/,
+    expect(() => loadConfig({ ENGINE_CONCURRENCY: '0', ENGINE_SESSION_TIMEOUT_MS: 'x', ENGINE_GROUP_ID: 'a b' })).toThrow(
+      /ENGINE_GROUP_ID[\s\S]*ENGINE_CONCURRENCY[\s\S]*ENGINE_SESSION_TIMEOUT_MS/,
     );
-    expect(loadEngineSettings(config, { ENGINE_STATE_DIR: 'off' }).stateDir).toBeUndefined();
+    expect(engineSettings(loadConfig({ ENGINE_STATE_DIR: 'off' })).stateDir).toBeUndefined();
   });
 });
 

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== installing npm dependencies"
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund   # not `npm ci`: see .ci/run
 fi
 echo "== starting the local stack (Kafka, schema registry, Prometheus)"
 bash scripts/stack.sh up

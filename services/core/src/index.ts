@@ -2,6 +2,7 @@ export * from './config';
 export * from './contracts/codec';
 export * from './contracts/generated';
 export * from './contracts/records';
+export * from './dead-letter';
 export * from './errors';
 export * from './http';
 export * from './kafka/client';

@@ -28,11 +28,15 @@ export function createSinkMetrics(registry: Registry) {
     labelNames: ['table'],
     registers: [registry],
   });
+  const lag: { refresh?: () => Promise<void> } = {};
   const consumerLag = new Gauge({
     name: 'nextact_sink_consumer_lag',
-    help: 'Records between the sink position and the partition end (high watermark), per topic-partition.',
+    help: 'Consumer-group lag per topic-partition, from the broker: log-end offset minus the sink group’s committed offset.',
     labelNames: ['topic', 'partition'],
     registers: [registry],
+    async collect() {
+      await lag.refresh?.();
+    },
   });
   const deadLetters = new Counter({
     name: 'nextact_dead_letters_total',
@@ -51,7 +55,8 @@ export function createSinkMetrics(registry: Registry) {
     insertErrors.inc({ table }, 0);
   }
   for (const reason of deadLetterReasons) deadLetters.inc({ reason }, 0);
-  return { rows, batchRows, insertDuration, insertErrors, consumerLag, deadLetters, recoveredBatches };
+  // lag.refresh is set by the running sink: brings the lag gauge up to date before a scrape.
+  return { rows, batchRows, insertDuration, insertErrors, consumerLag, lag, deadLetters, recoveredBatches };
 }
 
 export type SinkMetrics = ReturnType<typeof createSinkMetrics>;

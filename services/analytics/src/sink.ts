@@ -1,9 +1,12 @@
 import {
   type ConsumedRecord,
   type DecodedRecord,
+  deadLetterRecord,
   errorMessage,
   isRetriable,
+  type KafkaAdmin,
   type KafkaClient,
+  LagPoller,
   type Logger,
   nextOffset,
   type OutgoingRecord,
@@ -42,6 +45,8 @@ export interface SinkOptions {
   maxRows?: number;
   /** Longest a record waits in a partial batch (timer cut). */
   maxWaitMs?: number;
+  /** How often the group's consumer lag is read from the broker. */
+  lagPollMs?: number;
 }
 
 interface Slot {
@@ -59,6 +64,8 @@ class Stopping extends Error {}
 export class ClickHouseSink {
   private consumer: RecordConsumer | undefined;
   private dlq: RecordProducer | undefined;
+  private admin: KafkaAdmin | undefined;
+  private lag: LagPoller | undefined;
   private readonly slots = new Map<string, Slot>();
   /** One flush at a time across partitions: the embedded store serialises writes anyway. */
   private queue: Promise<void> = Promise.resolve();
@@ -89,6 +96,18 @@ export class ClickHouseSink {
   async start(): Promise<void> {
     const { kafka, topics, groupId } = this.options;
     this.dlq = await kafka.producer({ idempotent: true });
+    this.admin = await kafka.admin();
+    const { metrics, lagPollMs } = this.options;
+    this.lag = new LagPoller({
+      admin: this.admin,
+      groupId,
+      topics: [topics.customerEvents, topics.decisions],
+      intervalMs: lagPollMs,
+      logger: this.log,
+      report: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition: String(partition) }, lag),
+    });
+    this.lag.start();
+    metrics.lag.refresh = () => this.lag?.refresh() ?? Promise.resolve();
     // Offsets are committed only by commitOffsets below, after ClickHouse acknowledged the batch.
     this.consumer = await kafka.consumer({
       groupId,
@@ -129,6 +148,8 @@ export class ClickHouseSink {
     this.stopping = true;
     await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
     await this.dlq?.close().catch((err) => this.log.warn('dead-letter producer close failed', { err }));
+    await this.lag?.stop();
+    await this.admin?.close().catch(() => {});
     this.log.info('sink stopped');
   }
 
@@ -172,8 +193,6 @@ export class ClickHouseSink {
     if (last) {
       // Advances the fetch position only: auto-commit is off, the commit waits for ClickHouse.
       batch.markProcessed(last.offset);
-      const lag = BigInt(batch.highWatermark) - BigInt(last.offset) - 1n;
-      this.options.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
     }
     // Awaiting size cuts here is the back-pressure: at most one full batch buffered per partition.
     await Promise.all(cuts.map((cut) => this.enqueue(slot, cut)));
@@ -294,18 +313,6 @@ export class ClickHouseSink {
   }
 
   private deadLetter(record: ConsumedRecord, reason: DeadLetterReason, error: string): OutgoingRecord {
-    return {
-      topic: this.options.topics.deadLetter,
-      key: record.key ?? '',
-      value: record.value,
-      headers: {
-        ...record.headers,
-        'dlq-reason': reason,
-        'dlq-error': error.slice(0, 1000),
-        'dlq-source-topic': record.topic,
-        'dlq-source-partition': String(record.partition),
-        'dlq-source-offset': record.offset,
-      },
-    };
+    return deadLetterRecord(this.options.topics.deadLetter, record, reason, error);
   }
 }

@@ -6,6 +6,7 @@ export * from './dead-letter';
 export * from './errors';
 export * from './http';
 export * from './kafka/client';
+export * from './lag';
 export * from './logger';
 export * from './metrics';
 export * from './retry';

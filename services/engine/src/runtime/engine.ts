@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   type KafkaAdmin,
   type KafkaClient,
+  LagPoller,
   type Logger,
   type Readiness,
   type RecordBatch,
@@ -41,6 +42,8 @@ export interface EngineOptions<J, L> {
   maxBytesPerPartition?: number;
   /** Wait after a fenced transaction before reopening the partition (a rebalance usually arrives first). */
   fencedBackoffMs?: number;
+  /** How often the group's consumer lag is read from the broker. */
+  lagPollMs?: number;
 }
 
 interface Slot<J, L> {
@@ -62,6 +65,7 @@ export class Engine<J, L> {
   private readonly log: Logger;
   private consumer?: RecordConsumer;
   private admin?: KafkaAdmin;
+  private lag?: LagPoller;
   private readonly slots = new Map<number, Slot<J, L>>();
   private owned = new Set<number>();
   private joined = false;
@@ -76,6 +80,17 @@ export class Engine<J, L> {
   async start(): Promise<void> {
     const o = this.options;
     this.admin = await o.kafka.admin();
+    // The group's lag on every input partition, owned or not: any instance shows the whole group.
+    this.lag = new LagPoller({
+      admin: this.admin,
+      groupId: o.groupId,
+      topics: [this.topics.customerEvents],
+      intervalMs: o.lagPollMs,
+      logger: this.log,
+      report: (_topic, partition, lag) => o.metrics.consumerLag.set({ partition: String(partition) }, lag),
+    });
+    this.lag.start();
+    o.metrics.refreshLag = () => this.lag?.refresh() ?? Promise.resolve();
     const consumer = await o.kafka.consumer({
       groupId: o.groupId,
       topics: [this.topics.customerEvents],
@@ -131,6 +146,7 @@ export class Engine<J, L> {
     this.log.info('engine stopping');
     await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
     await Promise.all([...this.slots].map(([p, slot]) => this.releaseSlot(p, slot, 'shutdown')));
+    await this.lag?.stop();
     await this.admin?.close().catch(() => {});
     this.options.metrics.ownedPartitions.set(0);
     this.log.info('engine stopped');

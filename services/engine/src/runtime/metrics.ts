@@ -15,6 +15,8 @@ export class EngineMetrics {
   readonly deadLetters: Counter<'reason'>;
   readonly ownedPartitions: Gauge;
   readonly timersFired: Counter;
+  /** Set by the running engine: brings the lag gauge up to date before a scrape. */
+  refreshLag?: () => Promise<void>;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -37,11 +39,15 @@ export class EngineMetrics {
       buckets: latencyBuckets,
       registers,
     });
+    const metrics = this;
     this.consumerLag = new Gauge({
       name: 'nextact_engine_consumer_lag',
-      help: 'High watermark minus next offset to process, per owned partition.',
+      help: 'Consumer-group lag on customer-events per partition, from the broker: log-end offset minus the group’s committed offset. Every instance reports every partition.',
       labelNames: ['partition'],
       registers,
+      async collect() {
+        await metrics.refreshLag?.();
+      },
     });
     this.stateJourneys = new Gauge({ name: 'nextact_engine_state_journeys', help: 'Journeys held per owned partition.', labelNames: ['partition'], registers });
     this.restoreDuration = new Histogram({
@@ -62,9 +68,8 @@ export class EngineMetrics {
     this.timersFired = new Counter({ name: 'nextact_engine_timers_fired_total', help: 'Journey timers fired by stream time.', registers });
   }
 
-  /** Forgets a released partition's per-partition series. */
+  /** Forgets a released partition's per-partition series (lag stays: it is the group's, not the owner's). */
   dropPartition(partition: number): void {
-    this.consumerLag.remove({ partition: String(partition) });
     this.stateJourneys.remove({ partition: String(partition) });
   }
 }

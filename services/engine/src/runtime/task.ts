@@ -12,6 +12,7 @@ import {
   type CustomerEvent,
   customerEventNames,
   type Decision,
+  deadLetterRecord,
   ErrorCodes,
   errorMessage,
   type KafkaAdmin,
@@ -225,7 +226,7 @@ export class PartitionTask<J, L> {
       this.candidateChangelogOffset = undefined;
       if (this.checkpointDue()) await this.writeCheckpoint().catch((err) => this.log.warn('checkpoint failed', { err }));
     }
-    this.recordMetrics(batch, fx, out.decisions, dead, eventCounts, committedAt);
+    this.recordMetrics(fx, out.decisions, dead, eventCounts, committedAt);
   }
 
   private async decode(record: ConsumedRecord): Promise<Item> {
@@ -283,27 +284,11 @@ export class PartitionTask<J, L> {
         headers: { 'decision-id': d.decisionId, action: d.actionId, deliver: String(d.deliver), 'policy-version': d.policyVersion },
       });
     }
-    for (const { record, reason, error } of dead) {
-      records.push({
-        topic: ctx.topics.deadLetter,
-        key: record.key ?? '',
-        partition,
-        value: record.value,
-        headers: {
-          ...record.headers,
-          'dlq-reason': reason,
-          'dlq-error': error.slice(0, 1000),
-          'dlq-source-topic': record.topic,
-          'dlq-source-partition': String(record.partition),
-          'dlq-source-offset': record.offset,
-        },
-      });
-    }
+    for (const { record, reason, error } of dead) records.push(deadLetterRecord(ctx.topics.deadLetter, record, reason, error, partition));
     return { records, decisions };
   }
 
   private recordMetrics(
-    batch: RecordBatch,
     fx: BatchEffects,
     decisions: { decision: Decision; triggerTimestamp: number }[],
     dead: { reason: DeadLetterReason }[],
@@ -321,8 +306,6 @@ export class PartitionTask<J, L> {
     }
     for (const d of dead) m.deadLetters.inc({ reason: d.reason });
     if (fx.timersFired > 0) m.timersFired.inc(fx.timersFired);
-    const lag = BigInt(batch.highWatermark) - this.next;
-    m.consumerLag.set({ partition: p }, Number(lag > 0n ? lag : 0n));
     m.stateJourneys.set({ partition: p }, this.store.size);
   }
 

@@ -7,7 +7,7 @@ import { type ConsumedRecord, createLogger, nextOffset } from '@nextact/core';
 import { Registry } from 'prom-client';
 import { type ClickHouse, createClickHouse } from '../src/clickhouse';
 import { createSinkMetrics } from '../src/metrics';
-import { migrate } from '../src/migrations';
+import { loadMigrations, migrate } from '../src/migrations';
 import { ClickHouseSink } from '../src/sink';
 import { lastState } from '../src/sinkState';
 import { encodeAll, makeDecisions, makeEvents, produceAll, provisioned, testConfig, waitFor } from './helpers';
@@ -31,11 +31,12 @@ describe('ClickHouse sink (Kafka -> embedded ClickHouse)', () => {
 
   it('applies migrations once', async () => {
     const first = await migrate(store, logger);
-    expect(first.applied).toEqual([1, 2, 3]);
+    expect(first.applied).toEqual(loadMigrations().map((m) => m.version));
+    expect(first.applied.length).toBeGreaterThanOrEqual(4);
     const second = await migrate(store, logger);
     expect(second.applied).toEqual([]);
     const [row] = await store.rows<{ n: number }>('SELECT count() AS n FROM nextact.schema_migrations');
-    expect(Number(row!.n)).toBe(3);
+    expect(Number(row!.n)).toBe(first.applied.length);
   });
 
   it('writes every record once, dead-letters the garbage and commits to the end', async () => {

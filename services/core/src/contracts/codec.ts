@@ -95,26 +95,29 @@ export class RecordCodec {
     if (this.connection.username && this.connection.password) {
       headers.authorization = `Basic ${Buffer.from(`${this.connection.username}:${this.connection.password}`).toString('base64')}`;
     }
-    const res = await retry(
+    const url = `${this.connection.url}/config/${encodeURIComponent(subject)}`;
+    await retry(
       async () => {
+        let res: Response;
         try {
-          return await fetch(`${this.connection.url}/config/${encodeURIComponent(subject)}`, {
-            method: 'PUT',
-            headers,
-            body: JSON.stringify({ compatibility }),
-            signal: AbortSignal.timeout(10_000),
-          });
+          res = await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ compatibility }), signal: AbortSignal.timeout(10_000) });
         } catch (err) {
           throw new NextActError(ErrorCodes.REGISTRY, `registry unreachable at ${this.connection.url}: ${errorMessage(err)}`, { retriable: true, cause: err });
         }
+        if (res.ok) return;
+        // Apicurio answers 409 when another process created the subject's rule at the same moment:
+        // fine if that rule is ours, otherwise try again.
+        if (res.status === 409) {
+          const current = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+          const level = current?.ok ? ((await current.json()) as { compatibilityLevel?: string }).compatibilityLevel : undefined;
+          if (level === compatibility) return;
+        }
+        throw new NextActError(ErrorCodes.REGISTRY, `registry refused compatibility ${compatibility} for ${subject}: ${res.status} ${await res.text()}`, {
+          retriable: res.status >= 500 || res.status === 409,
+        });
       },
       { retries: 5 },
     );
-    if (!res.ok) {
-      throw new NextActError(ErrorCodes.REGISTRY, `registry refused compatibility ${compatibility} for ${subject}: ${res.status} ${await res.text()}`, {
-        retriable: res.status >= 500,
-      });
-    }
   }
 
   schemaId(topic: string, record: RecordName): number {

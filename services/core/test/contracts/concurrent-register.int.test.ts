@@ -1,0 +1,26 @@
+import { codecFromConfig, kafkaFromConfig, silentLogger, topicBindings, topicSpecs } from '../../src';
+import { testConfig } from '../helpers';
+
+describe('schema registration by several services starting at once', () => {
+  const config = testConfig();
+
+  afterAll(async () => {
+    const admin = await kafkaFromConfig(config, silentLogger, 'register-it').admin();
+    await admin.deleteTopics(topicSpecs(config).map((t) => t.name)).catch(() => {});
+    await admin.close();
+  });
+
+  it('gives every process the same ids and the declared compatibility, with no process failing', async () => {
+    const codecs = Array.from({ length: 4 }, () => codecFromConfig(config, silentLogger));
+    const results = await Promise.all(codecs.map((c) => c.register(topicBindings(config.topicPrefix))));
+    const first = [...results[0]!.entries()].sort();
+    expect(first.length).toBe(7);
+    for (const r of results) expect([...r.entries()].sort()).toEqual(first);
+    for (const binding of topicBindings(config.topicPrefix)) {
+      for (const record of binding.records) {
+        const res = await fetch(`${config.schemaRegistryUrl}/config/${encodeURIComponent(`${binding.topic}-${record}`)}`);
+        expect(((await res.json()) as { compatibilityLevel: string }).compatibilityLevel).toBe('BACKWARD_TRANSITIVE');
+      }
+    }
+  });
+});

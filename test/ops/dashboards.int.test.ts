@@ -576,6 +576,13 @@ describe('ops: dashboards and alerts against a real pipeline', () => {
     // (up=0), and a missing gauge neither fires nor proves recovery.
     const engine = byName('engine');
     await loadTestRules();
+    // Start from a clean state: the throttling before may have left a backlog (and this alert) behind.
+    await waitFor('no lag alert and a fresh lag sample below 1000 before the burst', 120_000, 2_000, async () => {
+      failIfExited();
+      const fresh = await scalar(`sum(nextact_engine_consumer_lag{instance="${engine.instance}"}) and on() (up{instance="${engine.instance}"} == 1)`);
+      const state = await engineAlertState('NextActEngineConsumerLagGrowing');
+      return fresh !== undefined && fresh < 1000 && state === undefined ? true : undefined;
+    });
     const burst = startService('simulator', 0, childEnv, tmp, [
       '--sink',
       'kafka',

@@ -129,12 +129,13 @@ async function sampleDecisions(): Promise<Decision[]> {
     for (const r of records) all.push((await codec.decode(r.value)).value as Decision);
   });
   const pick = (f: (d: Decision) => boolean, n: number) => all.filter(f).slice(-n);
-  return [
+  const sample = [
     ...pick((d) => d.deliver, 4),
     ...pick((d) => d.actionId === 'do_nothing', 1),
-    ...pick((d) => d.experimentArm === 'CONTROL', 1),
+    ...pick((d) => d.experimentArm === 'CONTROL' && d.actionId !== 'do_nothing', 1),
     ...pick((d) => d.reasonCodes.some((c) => c.includes('FAILED') || c.includes('QUIET') || c.includes('CAP')), 1),
   ];
+  return [...new Map(sample.map((d) => [d.decisionId, d])).values()];
 }
 
 function showDecision(d: Decision): string {

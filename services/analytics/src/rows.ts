@@ -92,17 +92,12 @@ export interface DecisionRow {
   kafka_offset: string;
 }
 
-const isCustomerEvent = (name: string): name is CustomerEventName => (customerEventNames as string[]).includes(name);
-
-export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventRow {
-  if (!isCustomerEvent(decoded.name)) throw new UnfitRecord('unexpected_record', `${decoded.name} does not belong on the customer-events topic`);
-  const v = decoded.value as RecordTypes[CustomerEventName];
-  const row: EventRow = {
-    event_id: v.eventId,
-    customer_id: v.customerId,
-    event_type: eventTypeOf.get(decoded.name)!,
-    event_time: time(v.eventTime, 'eventTime'),
-    source: v.source,
+/** An events row with every type-specific column empty; the event's own columns are filled after. */
+export function blankEventRow(
+  base: Pick<EventRow, 'event_id' | 'customer_id' | 'event_type' | 'event_time' | 'source' | 'raw' | 'kafka_partition' | 'kafka_offset'>,
+): EventRow {
+  return {
+    ...base,
     amount_minor: null,
     currency: null,
     nps: null,
@@ -117,10 +112,25 @@ export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventR
     browse_kind: null,
     category: null,
     consent_granted: null,
+  };
+}
+
+const isCustomerEvent = (name: string): name is CustomerEventName => (customerEventNames as string[]).includes(name);
+
+export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventRow {
+  if (!isCustomerEvent(decoded.name)) throw new UnfitRecord('unexpected_record', `${decoded.name} does not belong on the customer-events topic`);
+  const v = decoded.value as RecordTypes[CustomerEventName];
+  const row = blankEventRow({
+    event_id: v.eventId,
+    customer_id: v.customerId,
+    event_type: eventTypeOf.get(decoded.name)!,
+    event_time: time(v.eventTime, 'eventTime'),
+    source: v.source,
     raw: JSON.stringify(v),
     kafka_partition: record.partition,
     kafka_offset: record.offset,
-  };
+  });
+
   switch (decoded.name) {
     case 'nextact.BrowseEvent': {
       const b = decoded.value as RecordTypes['nextact.BrowseEvent'];

@@ -14,7 +14,7 @@ import { attributionReport, clvReport, opeReport, satisfactionReport } from '../
 import { type ClickHouse, createClickHouse } from '../src/clickhouse';
 import { migrate } from '../src/migrations';
 import { reportRoutes } from '../src/routes';
-import type { DecisionRow, EventRow } from '../src/rows';
+import { blankEventRow, type DecisionRow, type EventRow } from '../src/rows';
 import { rng } from './helpers';
 
 jest.setTimeout(90_000);
@@ -52,25 +52,16 @@ function decision(d: Partial<DecisionRow> & Pick<DecisionRow, 'customer_id' | 'a
 function event(e: Partial<EventRow> & Pick<EventRow, 'customer_id' | 'event_type' | 'event_time'>): EventRow {
   seq += 1;
   return {
-    event_id: `e-${seq}`,
-    source: 'synthetic',
-    amount_minor: null,
-    currency: null,
-    nps: null,
-    csat: null,
-    decision_id: null,
-    action_id: null,
-    channel: null,
-    outcome: null,
-    value_minor: null,
-    intent: null,
-    sentiment: null,
-    browse_kind: null,
-    category: null,
-    consent_granted: null,
-    raw: '{}',
-    kafka_partition: 0,
-    kafka_offset: String(seq),
+    ...blankEventRow({
+      event_id: `e-${seq}`,
+      customer_id: e.customer_id,
+      event_type: e.event_type,
+      event_time: e.event_time,
+      source: 'synthetic',
+      raw: '{}',
+      kafka_partition: 0,
+      kafka_offset: String(seq),
+    }),
     ...e,
   };
 }

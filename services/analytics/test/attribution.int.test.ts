@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger, type HttpService, loadConfig, startHttpService } from '@nextact/core';
 import { Registry } from 'prom-client';
+import { prng as rng } from '../../../test/support/prng';
 import { attributionReport, clvReport, opeReport, satisfactionReport } from '../src/attribution';
 import { type ClickHouse, createClickHouse } from '../src/clickhouse';
 import { migrate } from '../src/migrations';
 import { reportRoutes } from '../src/routes';
 import { blankEventRow, type DecisionRow, type EventRow } from '../src/rows';
-import { rng } from './helpers';
 
 jest.setTimeout(90_000);
 const run = promisify(execFile);

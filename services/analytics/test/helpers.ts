@@ -20,6 +20,7 @@ import {
   topicSpecs,
   validateRecord,
 } from '@nextact/core';
+import { prng as rng } from '../../../test/support/prng';
 
 /** A config of its own: unique topic prefix (so group ids are unique too) and a fresh chdb folder. */
 export function testConfig(name: string, extra: Record<string, string> = {}): Config & { dataDir: string } {
@@ -51,18 +52,6 @@ export async function provisioned(config: Config & { dataDir: string }, name: st
       await admin.close();
       rmSync(config.dataDir, { recursive: true, force: true });
     },
-  };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so fixtures are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -27,6 +27,7 @@ import {
   validateRecord,
 } from '@nextact/core';
 import { Registry } from 'prom-client';
+import { prng } from '../../../../test/support/prng';
 import type { DecisionDomain } from '../../src/domain';
 import { Engine, type EngineOptions } from '../../src/runtime/engine';
 import { EngineMetrics } from '../../src/runtime/metrics';
@@ -75,18 +76,6 @@ export async function testStack(name: string, partitions: number): Promise<TestS
       }
       rmSync(stateDir, { recursive: true, force: true });
     },
-  };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CustomerEvent, customerEventTypes, loadConfig } from '@nextact/core';
+import { prng } from '../../../../test/support/prng';
 import { isFenced } from '../../src/runtime/errors';
 import { gateResults } from '../../src/runtime/metrics';
 import { emptyEffects, Processor } from '../../src/runtime/processor';
@@ -11,7 +12,7 @@ import { LEARNER_KEY, PartitionStore, readCheckpoint, STREAM_TIME_KEY, writeChec
 import { slices } from '../../src/runtime/task';
 import { TimerIndex } from '../../src/runtime/timers';
 import { fakeDomain, INACTIVITY_MS } from './fake-domain';
-import { makeEvents, prng } from './helpers';
+import { makeEvents } from './helpers';
 
 describe('TimerIndex', () => {
   it('pops due timers in (due, id) order and skips replaced ones', () => {

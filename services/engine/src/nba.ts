@@ -5,16 +5,16 @@
  */
 import type { Channel, CustomerEvent, Decision, ExperimentArm } from '@nextact/core';
 import type { DecisionDomain, StepResult } from './domain';
-import { BOUNDS, cloneJourney, deserialiseJourney, initialJourney, type JourneyState, pushBounded, serialiseJourney } from './journey/state';
+import { BOUNDS, cloneJourney, deserialiseJourney, type FollowUp, initialJourney, type JourneyState, pushBounded, serialiseJourney } from './journey/state';
 import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
-import { experimentFor, hashArm } from './policy/experiments';
+import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
 import { evaluateGates, type GateContext } from './policy/gates';
 import { sha256Hex, uniformFromSeed } from './policy/hash';
 import { deserialiseLearner, initialLearner, type LearnerState, observe, outcomeSignal, serialiseLearner } from './policy/learner';
 import { triggerOf } from './policy/triggers';
-import { DO_NOTHING, type Policy, type TriggerKind } from './policy/types';
-import { days } from './policy/units';
+import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './policy/types';
+import { days, hours } from './policy/units';
 
 export const DECISION_SCHEMA_VERSION = 1;
 export const TIMER_TRIGGER_TYPE = 'TIMER';
@@ -38,21 +38,7 @@ interface Trigger {
 export function decide(policy: Policy, j: JourneyState, learner: LearnerState, trigger: Trigger, decisionTime: number): Decision {
   const now = trigger.eventTime;
   const decisionId = decisionIdFor(trigger.eventId, policy.version);
-  const unhappy = isUnhappy(j, policy, now);
-  const fatigueWindow = days(policy.contactPolicy.fatigueWindowDays);
-  const recentContacts = j.contacts.filter((c) => now - c.at < fatigueWindow).length;
-  const gateCtx: GateContext = { policy, journey: j, trigger: trigger.kind, now, unhappy };
-  const scoreCtx: ScoringContext = { policy, learner, stage: j.stage, trigger: trigger.kind, unhappy, recentContacts };
-
-  const reasons = [`TRIGGER:${trigger.kind}`];
-  if (unhappy) reasons.push('CONTEXT:UNHAPPY');
-  const channels = new Map<string, Channel>();
-  const candidates = policy.actions.map((action) => {
-    const gate = evaluateGates(gateCtx, action);
-    reasons.push(...gate.reasons);
-    if (gate.channel) channels.set(action.id, gate.channel);
-    return scoreAction(action, scoreCtx, gate.eligible);
-  });
+  const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, trigger.kind, now, policy.actions);
 
   const eligible = candidates.filter((c) => c.eligible);
   const probabilities = softmax(
@@ -63,29 +49,27 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
   const chosen = eligible[index]!;
   const channel = channels.get(chosen.actionId) ?? 'NONE';
 
-  const experiment = experimentFor(policy, trigger.kind, j.stage);
+  const experiment = experimentFor(policy, { trigger: trigger.kind, stage: j.stage, actionId: chosen.actionId, now, lastComplaintAt: j.lastComplaintAt });
   let arm: ExperimentArm = 'NONE';
+  let deliver = chosen.actionId !== DO_NOTHING;
   if (experiment) {
     const assigned = j.experiments[experiment.id] ?? hashArm(experiment.id, j.customerId, experiment.controlShare);
     j.experiments[experiment.id] = assigned;
     arm = assigned;
     reasons.push(`EXPERIMENT:${experiment.id}:${arm}`);
+    if (arm === 'CONTROL') {
+      deliver = false;
+      const deferHours = deferHoursOf(experiment);
+      if (deferHours !== undefined && chosen.actionId !== DO_NOTHING) {
+        scheduleFollowUp(j, { at: now + hours(deferHours), actionId: chosen.actionId, experimentId: experiment.id, decisionId });
+        reasons.push(`EXPERIMENT_DEFERRED:${experiment.id}:${deferHours}h`);
+      }
+    }
   }
   reasons.push(`SELECTED:${chosen.actionId}`);
-  const deliver = chosen.actionId !== DO_NOTHING && arm !== 'CONTROL';
-
-  pushBounded(
-    j.recentDecisions,
-    { decisionId, actionId: chosen.actionId, channel, stage: j.stage, at: now, deliver, outcome: null, learned: false },
-    BOUNDS.recentDecisions,
-  );
-  if (deliver) {
-    const transactional = policy.actions.find((a) => a.id === chosen.actionId)?.transactional ?? false;
-    j.contacts.push({ at: now, channel, actionId: chosen.actionId, transactional });
-    prune(j, policy);
-  }
-
-  return {
+  if (unhappy) reasons.unshift('CONTEXT:UNHAPPY');
+  reasons.unshift(`TRIGGER:${trigger.kind}`);
+  return record(policy, j, {
     decisionId,
     customerId: j.customerId,
     triggerEventId: trigger.eventId,
@@ -104,7 +88,102 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
     eventTime: now,
     decisionTime,
     schemaVersion: DECISION_SCHEMA_VERSION,
-  };
+  });
+}
+
+/** Gates and scores for the given actions at one decision point; every gate outcome becomes a reason code. */
+function assess(policy: Policy, j: JourneyState, learner: LearnerState, kind: TriggerKind, now: number, actions: readonly ActionSpec[]) {
+  const unhappy = isUnhappy(j, policy, now);
+  const fatigueWindow = days(policy.contactPolicy.fatigueWindowDays);
+  const recentContacts = j.contacts.filter((c) => now - c.at < fatigueWindow).length;
+  const gateCtx: GateContext = { policy, journey: j, trigger: kind, now, unhappy };
+  const scoreCtx: ScoringContext = { policy, learner, stage: j.stage, trigger: kind, unhappy, recentContacts };
+  const reasons: string[] = [];
+  const channels = new Map<string, Channel>();
+  const candidates = actions.map((action) => {
+    const gate = evaluateGates(gateCtx, action);
+    reasons.push(...gate.reasons);
+    if (gate.channel) channels.set(action.id, gate.channel);
+    return scoreAction(action, scoreCtx, gate.eligible);
+  });
+  return { unhappy, candidates, channels, reasons };
+}
+
+/** Remembers the decision in the journey; a delivered one also enters the contact history (caps, cooldowns). */
+function record(policy: Policy, j: JourneyState, d: Decision): Decision {
+  pushBounded(
+    j.recentDecisions,
+    {
+      decisionId: d.decisionId,
+      actionId: d.actionId,
+      channel: d.channel,
+      stage: d.journeyStage,
+      at: d.eventTime,
+      deliver: d.deliver,
+      outcome: null,
+      learned: false,
+    },
+    BOUNDS.recentDecisions,
+  );
+  if (d.deliver) {
+    const transactional = policy.actions.find((a) => a.id === d.actionId)?.transactional ?? false;
+    j.contacts.push({ at: d.eventTime, channel: d.channel, actionId: d.actionId, transactional });
+    prune(j, policy);
+  }
+  return d;
+}
+
+/** Keeps follow-ups ordered by due time; beyond the bound the latest-due ones are dropped. */
+function scheduleFollowUp(j: JourneyState, f: FollowUp): void {
+  j.followUps.push(f);
+  j.followUps.sort((a, b) => a.at - b.at || (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : 0));
+  if (j.followUps.length > BOUNDS.followUps) j.followUps.length = BOUNDS.followUps;
+}
+
+/**
+ * A deferred action coming due: the same action if its gates pass now (consent, suppression, quiet
+ * hours, caps, cooldown, eligibility apart from stage and decision point), otherwise do_nothing. No
+ * draw is made, so the logged probability is 1; the arm is the deferring experiment's CONTROL.
+ */
+export function decideFollowUp(policy: Policy, j: JourneyState, learner: LearnerState, f: FollowUp, decisionTime: number): Decision {
+  j.followUps = j.followUps.filter((x) => x !== f && x.decisionId !== f.decisionId);
+  const triggerEventId = `followup:${f.decisionId}`;
+  const action = policy.actions.find((a) => a.id === f.actionId);
+  const doNothing = policy.actions.find((a) => a.id === DO_NOTHING)!;
+  const considered = action && action.id !== DO_NOTHING ? [action, doNothing] : [doNothing];
+  const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, 'FOLLOW_UP', f.at, considered);
+  if (!action) reasons.push(`FOLLOW_UP_UNKNOWN_ACTION:${f.actionId}`);
+  const chosen = candidates.find((c) => c.eligible && c.actionId !== DO_NOTHING) ?? candidates.find((c) => c.actionId === DO_NOTHING)!;
+  const arm = j.experiments[f.experimentId] ?? 'CONTROL';
+  return record(policy, j, {
+    decisionId: decisionIdFor(triggerEventId, policy.version),
+    customerId: j.customerId,
+    triggerEventId,
+    triggerType: TIMER_TRIGGER_TYPE,
+    actionId: chosen.actionId,
+    channel: channels.get(chosen.actionId) ?? 'NONE',
+    deliver: chosen.actionId !== DO_NOTHING,
+    journeyStage: j.stage,
+    experimentId: f.experimentId,
+    experimentArm: arm,
+    probability: 1,
+    score: chosen.score,
+    candidates,
+    reasonCodes: [
+      ...new Set([
+        'TRIGGER:FOLLOW_UP',
+        ...(unhappy ? ['CONTEXT:UNHAPPY'] : []),
+        `FOLLOW_UP:${f.decisionId}`,
+        ...reasons,
+        `EXPERIMENT:${f.experimentId}:${arm}`,
+        `SELECTED:${chosen.actionId}`,
+      ]),
+    ],
+    policyVersion: policy.version,
+    eventTime: f.at,
+    decisionTime,
+    schemaVersion: DECISION_SCHEMA_VERSION,
+  });
 }
 
 /** Counts an outcome once per decision, in the stage the decision was made in. */
@@ -142,14 +221,25 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
     },
 
     nextTimer(journey) {
-      return nextTransition(journey, policy)?.at;
+      const transition = nextTransition(journey, policy)?.at;
+      const followUp = journey.followUps[0]?.at;
+      if (transition === undefined) return followUp;
+      return followUp === undefined ? transition : Math.min(transition, followUp);
     },
 
     onTimer(journey, learner, dueAt, decisionTime): StepResult<JourneyState, LearnerState> {
       const due = nextTransition(journey, policy);
-      if (!due || due.at > dueAt) return { journey, learner };
+      const followUp = journey.followUps[0];
+      const transitionDue = due !== undefined && due.at <= dueAt;
+      const followUpDue = followUp !== undefined && followUp.at <= dueAt;
+      if (!transitionDue && !followUpDue) return { journey, learner };
       const j = cloneJourney(journey);
-      const fired = advanceTo(j, policy, dueAt);
+      // One thing per call, in time order; at the same instant the stage moves first, then the follow-up.
+      if (followUpDue && (!transitionDue || followUp.at < due.at)) {
+        const decision = decideFollowUp(policy, j, learner, j.followUps[0]!, decisionTime);
+        return { journey: j, learner, decision };
+      }
+      const fired = advanceTo(j, policy, followUpDue ? Math.min(dueAt, followUp.at) : dueAt);
       const inactivity = fired.find((t) => t.kind === 'INACTIVITY');
       if (!inactivity || !policy.triggers.inactivity) return { journey: j, learner };
       // The decision happens at the transition's own time, not at whatever stream time noticed it: replay-stable.

@@ -29,6 +29,8 @@ const usage = `Usage: simulator [options]
   --lift X             offer_discount conversion lift (default 0.15)
   --csat-delta Y       CSAT change of a survey within 24 h of a complaint (default -1)
   --nps-delta Y        NPS change of that survey (default -2)
+  --stage-from S       whose journey stage decides who a lift applies to: world (the simulated
+                       customer's own, default) or decision (the stage the engine stamped)
   --no-progress        no progress lines on stderr`;
 
 function num(name: string, raw: string | undefined, fallback?: number): number | undefined {
@@ -60,6 +62,7 @@ async function main(): Promise<number> {
       lift: { type: 'string' },
       'csat-delta': { type: 'string' },
       'nps-delta': { type: 'string' },
+      'stage-from': { type: 'string' },
       'no-progress': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -85,6 +88,11 @@ async function main(): Promise<number> {
   const npsDelta = num('nps-delta', values['nps-delta']);
   if (csatDelta !== undefined || npsDelta !== undefined)
     effects.survey = { ...(csatDelta !== undefined ? { csatDelta } : {}), ...(npsDelta !== undefined ? { npsDelta } : {}) };
+  const stageFrom = values['stage-from'];
+  if (stageFrom !== undefined) {
+    if (stageFrom !== 'world' && stageFrom !== 'decision') throw new Error(`--stage-from must be world or decision, got ${JSON.stringify(stageFrom)}`);
+    effects.stageFrom = stageFrom;
+  }
 
   const metrics = createSimulatorMetrics();
   let ready = false;

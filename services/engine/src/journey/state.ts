@@ -9,7 +9,8 @@
  * - interests: 10 most recent categories (LRU);
  * - openIntents: 10 open chat intents, each forgotten after policy journey.openIntentMaxDays;
  * - suppressions: one expiry per action plus one for marketing, expired entries dropped;
- * - experiments: one arm per experiment id ever configured.
+ * - experiments: one arm per experiment id ever configured;
+ * - followUps: 5 deferred actions (timing experiments), the oldest dropped beyond that.
  */
 import type { Channel, ChatIntent, ExperimentArm, JourneyStage, OutcomeKind } from '@nextact/core';
 import { ErrorCodes, NextActError } from '@nextact/core';
@@ -23,6 +24,7 @@ export const BOUNDS = {
   recentDecisions: 20,
   interests: 10,
   openIntents: 10,
+  followUps: 5,
 } as const;
 
 export type ChurnCause = 'INACTIVITY' | 'COMPLAINT' | 'SENTIMENT' | 'DETRACTOR';
@@ -57,6 +59,16 @@ export interface RecentDecision {
   learned: boolean;
 }
 
+/** An action deferred by a timing experiment's CONTROL arm, decided again (gates only) when due. */
+export interface FollowUp {
+  /** Event time it is due. */
+  at: number;
+  actionId: string;
+  experimentId: string;
+  /** The deferring decision: the follow-up's trigger id is derived from it. */
+  decisionId: string;
+}
+
 export interface JourneyState {
   v: number;
   customerId: string;
@@ -85,6 +97,8 @@ export interface JourneyState {
   nps: { score: number; at: number } | null;
   csat: { score: number; at: number } | null;
   lastSurveyAt: number | null;
+  /** Latest chat event with a complaint intent (mood.complaintIntents), resolved or not. */
+  lastComplaintAt: number | null;
   consent: Record<ContactChannel, boolean>;
   timeZone: string | null;
   /** Oldest first. */
@@ -95,6 +109,8 @@ export interface JourneyState {
   recentDecisions: RecentDecision[];
   /** Oldest first. */
   recentEventIds: string[];
+  /** Earliest due first. */
+  followUps: FollowUp[];
 }
 
 export function initialJourney(policy: Policy, customerId: string): JourneyState {
@@ -120,6 +136,7 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     nps: null,
     csat: null,
     lastSurveyAt: null,
+    lastComplaintAt: null,
     consent: { ...policy.defaults.consent },
     timeZone: null,
     contacts: [],
@@ -127,6 +144,7 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     experiments: {},
     recentDecisions: [],
     recentEventIds: [],
+    followUps: [],
   };
 }
 
@@ -150,6 +168,7 @@ export function cloneJourney(j: JourneyState): JourneyState {
     experiments: { ...j.experiments },
     recentDecisions: j.recentDecisions.map((d) => ({ ...d })),
     recentEventIds: [...j.recentEventIds],
+    followUps: j.followUps.map((f) => ({ ...f })),
   };
 }
 
@@ -168,5 +187,8 @@ export function deserialiseJourney(bytes: Buffer): JourneyState {
   if (value?.v !== JOURNEY_SCHEMA_VERSION) {
     throw new NextActError(ErrorCodes.DECODE, `journey state has schema version ${String(value?.v)}, this engine reads ${JOURNEY_SCHEMA_VERSION}`);
   }
+  // Fields added within version 1 (absent in older changelog records) start empty.
+  value.lastComplaintAt ??= null;
+  value.followUps ??= [];
   return value;
 }

@@ -139,6 +139,7 @@ function onChat(j: JourneyState, policy: Policy, e: ChatEvent): void {
     j.openIntents = [...others, ...updated].slice(-BOUNDS.openIntents);
   }
   const m = policy.mood;
+  if (m.complaintIntents.includes(e.intent)) j.lastComplaintAt = Math.max(j.lastComplaintAt ?? e.eventTime, e.eventTime);
   if (!e.resolved && m.complaintIntents.includes(e.intent)) enterStage(j, 'CHURN_RISK', e.eventTime, 'COMPLAINT');
   else if (e.sentiment < m.negativeSentimentBelow) enterStage(j, 'CHURN_RISK', e.eventTime, 'SENTIMENT');
   else if (j.stage === 'CHURN_RISK' && !isUnhappy(j, policy, e.eventTime)) enterStage(j, recoveryStage(j, policy), e.eventTime);

@@ -41,8 +41,11 @@ function eligibilityFailures(ctx: GateContext, action: ActionSpec): string[] {
   const out: string[] = [];
   const fail = (why: string) => out.push(`INELIGIBLE:${action.id}:${why}`);
   const sincePurchase = j.rfm.lastPurchaseTime === null ? undefined : now - j.rfm.lastPurchaseTime;
-  if (e.stages && !e.stages.includes(j.stage)) fail(`STAGE_${j.stage}`);
-  if (e.triggers && !e.triggers.includes(ctx.trigger)) fail(`TRIGGER_${ctx.trigger}`);
+  // A deferred action coming due was targeted (stage, decision point) when it was chosen; every rule
+  // that protects the customer is still checked now.
+  const targeting = ctx.trigger !== 'FOLLOW_UP';
+  if (targeting && e.stages && !e.stages.includes(j.stage)) fail(`STAGE_${j.stage}`);
+  if (targeting && e.triggers && !e.triggers.includes(ctx.trigger)) fail(`TRIGGER_${ctx.trigger}`);
   if (e.openComplaint !== undefined && e.openComplaint !== hasOpenComplaint(j, ctx.policy)) fail(e.openComplaint ? 'NO_OPEN_COMPLAINT' : 'OPEN_COMPLAINT');
   if (e.unhappy !== undefined && e.unhappy !== ctx.unhappy) fail(e.unhappy ? 'NOT_UNHAPPY' : 'UNHAPPY');
   if (e.hasInterests && j.interests.length === 0) fail('NO_INTERESTS');
@@ -60,6 +63,8 @@ function actionGateFailures(ctx: GateContext, action: ActionSpec): string[] {
   if (!action.transactional && s.marketingUntil !== null && now < s.marketingUntil) out.push('GATE_SUPPRESSED:MARKETING');
   const until = s.actions[action.id];
   if (until !== undefined && now < until) out.push(`GATE_SUPPRESSED:${action.id}`);
+  // Already deferred (timing experiment): choosing it again would only queue a second copy.
+  if (ctx.trigger !== 'FOLLOW_UP' && j.followUps.some((f) => f.actionId === action.id)) out.push(`GATE_PENDING:${action.id}`);
   if (action.cooldownHours > 0) {
     const cooldown = hours(action.cooldownHours);
     if (j.contacts.some((c) => c.actionId === action.id && now - c.at < cooldown)) out.push(`GATE_COOLDOWN:${action.id}`);

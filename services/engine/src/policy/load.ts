@@ -100,6 +100,10 @@ function semanticIssues(policy: Policy): { segments: string[]; message: string }
   policy.experiments.forEach((x, i) => {
     if (experiments.has(x.id)) issues.push({ segments: ['experiments', String(i), 'id'], message: `experiments[${i}].id '${x.id}' is a duplicate` });
     experiments.add(x.id);
+    (x.actions ?? []).forEach((a, j) => {
+      if (!ids.has(a))
+        issues.push({ segments: ['experiments', String(i), 'actions', String(j)], message: `experiments[${i}].actions[${j}] '${a}' names no action` });
+    });
   });
   if (!isValidTimeZone(policy.defaults.timeZone))
     issues.push({ segments: ['defaults', 'timeZone'], message: `defaults.timeZone '${policy.defaults.timeZone}' is not an IANA time zone` });

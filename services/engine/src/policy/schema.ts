@@ -116,9 +116,16 @@ export const policySchema = closed({
     closed(
       {
         id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+        description: { type: 'string' },
         controlShare: { type: 'number', minimum: 0, maximum: 1 },
         triggers: list(trigger, 1),
         stages: list(stage, 1),
+        actions: list({ type: 'string' }, 1),
+        afterComplaintWithinHours: positive,
+        control: {
+          oneOf: [{ type: 'string', const: 'holdout' }, closed({ deferHours: positive })],
+          default: 'holdout',
+        },
       },
       ['id', 'controlShare'],
     ),

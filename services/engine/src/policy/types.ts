@@ -4,8 +4,11 @@
  */
 import type { BrowseKind, Channel, ChatIntent, JourneyStage } from '@nextact/core';
 
-/** The decision points: what kind of trigger asked for a decision. */
-export const TRIGGER_KINDS = ['BROWSE', 'CHAT', 'PURCHASE', 'SURVEY', 'INACTIVITY'] as const;
+/**
+ * The decision points: what kind of trigger asked for a decision. FOLLOW_UP is a deferred action
+ * coming due (timing experiments); it is not a live moment, so live channels are closed to it.
+ */
+export const TRIGGER_KINDS = ['BROWSE', 'CHAT', 'PURCHASE', 'SURVEY', 'INACTIVITY', 'FOLLOW_UP'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 /** Channels a customer can be contacted on (NONE is only the do-nothing action's channel). */
@@ -74,14 +77,26 @@ export interface BetaPrior {
   beta: number;
 }
 
+/**
+ * What the CONTROL arm gets: `holdout` logs the decision and sends nothing; `{ deferHours }` sends the
+ * same action that much later (a timing experiment), with its gates checked again when it is due.
+ */
+export type ControlTreatment = 'holdout' | { deferHours: number };
+
 export interface ExperimentSpec {
   id: string;
-  /** Share of customers (by persistent hash) held out: decisions are logged but not delivered. */
+  description?: string;
+  /** Share of customers (by persistent hash) in CONTROL. */
   controlShare: number;
   /** Decision points the experiment covers; all when absent. */
   triggers?: TriggerKind[];
   /** Journey stages the experiment covers; all when absent. */
   stages?: JourneyStage[];
+  /** Selected actions the experiment covers; all when absent. */
+  actions?: string[];
+  /** Covers only decisions within this many hours after the customer's last complaint (mood.complaintIntents). */
+  afterComplaintWithinHours?: number;
+  control: ControlTreatment;
 }
 
 export interface Policy {

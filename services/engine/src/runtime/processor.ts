@@ -34,6 +34,9 @@ export interface StepContext {
   triggerTimestamp: number;
 }
 
+/** Timers of one customer that may fire at the same event time before it counts as a loop. */
+export const MAX_TIMERS_AT_ONE_INSTANT = 8;
+
 export class Processor<J, L> {
   constructor(
     private readonly domain: DecisionDomain<J, L>,
@@ -61,6 +64,9 @@ export class Processor<J, L> {
   /** Fires every timer due at or before the current stream time. */
   fireDue(ctx: StepContext, fx: BatchEffects): void {
     const store = this.store;
+    // A customer can have several timers due at one instant (a follow-up and a stage change); each
+    // onTimer fires one, so firing again at the same time is progress, but only a few times over.
+    const refired = new Map<string, number>();
     for (let due = store.timers.popDue(store.streamTime); due; due = store.timers.popDue(store.streamTime)) {
       const journey = store.journeys.get(due.id);
       if (journey === undefined) continue;
@@ -74,9 +80,12 @@ export class Processor<J, L> {
       fx.timersFired++;
       store.journeys.set(due.id, result.journey);
       const next = this.domain.nextTimer(result.journey);
+      const again = next === due.due ? (refired.get(due.id) ?? 0) + 1 : 0;
+      if (again > 0) refired.set(due.id, again);
+      const advances = next !== undefined && (next > due.due || (next === due.due && again <= MAX_TIMERS_AT_ONE_INSTANT));
       // A timer that does not move forward would fire forever; drop it.
-      if (next !== undefined && next <= due.due) this.onTimerError(due.id, new Error(`nextTimer ${next} does not advance past fired timer ${due.due}`));
-      store.timers.set(due.id, next !== undefined && next > due.due ? next : undefined);
+      if (next !== undefined && !advances) this.onTimerError(due.id, new Error(`nextTimer ${next} does not advance past fired timer ${due.due}`));
+      store.timers.set(due.id, advances ? next : undefined);
       store.learner = result.learner;
       fx.changed.add(due.id);
       fx.learnerChanged = true;

@@ -6,7 +6,7 @@ import { type CustomerEvent, customerEventTypes, loadConfig } from '@nextact/cor
 import { prng } from '../../../../test/support/prng';
 import { isFenced } from '../../src/runtime/errors';
 import { gateResults } from '../../src/runtime/metrics';
-import { emptyEffects, Processor } from '../../src/runtime/processor';
+import { emptyEffects, MAX_TIMERS_AT_ONE_INSTANT, Processor } from '../../src/runtime/processor';
 import { engineSettings } from '../../src/runtime/settings';
 import { LEARNER_KEY, PartitionStore, readCheckpoint, STREAM_TIME_KEY, writeCheckpoint } from '../../src/runtime/store';
 import { slices } from '../../src/runtime/task';
@@ -104,8 +104,20 @@ describe('Processor', () => {
     expect(fx.decisions[0]!.triggerTimestamp).toBe(2);
   });
 
-  it('drops a timer that does not move forward instead of looping', () => {
-    const domain = { ...fakeDomain(), nextTimer: () => 5 };
+  it.each([
+    ['goes back in time', 4, 1],
+    ['stays at one instant', 5, 1 + MAX_TIMERS_AT_ONE_INSTANT],
+  ])('drops a timer that %s instead of looping', (_what, after, fires) => {
+    let fired = 0;
+    const base = fakeDomain();
+    const domain = {
+      ...base,
+      nextTimer: () => (fired === 0 ? 5 : after),
+      onTimer: (...args: Parameters<typeof base.onTimer>) => {
+        fired++;
+        return base.onTimer(...args);
+      },
+    };
     const store = new PartitionStore(domain);
     const errors: string[] = [];
     const p = new Processor(domain, store, (id) => errors.push(id));
@@ -113,8 +125,8 @@ describe('Processor', () => {
     p.applyEvent(e, { decisionTime: 0, triggerTimestamp: 0 }, emptyEffects());
     const fx = emptyEffects();
     p.applyEvent({ ...e, value: { ...e.value, eventId: 'x2', eventTime: 20 } } as CustomerEvent, { decisionTime: 0, triggerTimestamp: 0 }, fx);
-    expect(fx.timersFired).toBe(1);
-    expect(errors.length).toBeGreaterThan(0);
+    expect(fx.timersFired).toBe(fires);
+    expect(errors).toHaveLength(1);
   });
 });
 

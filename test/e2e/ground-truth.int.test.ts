@@ -130,6 +130,28 @@ interface SatisfactionRow {
   csatResponses: number;
   csatMean: number | null;
 }
+interface MeanDiffCore {
+  difference: number;
+  standardError: number;
+  ci95: { low: number; high: number };
+}
+interface SurveyArm {
+  delivered: number;
+  answered: number;
+  responseRate: number;
+  deferred: number;
+  followUpsBlocked: number;
+  csatMean: number | null;
+  npsMean: number | null;
+}
+interface SurveyExperiment {
+  experimentId: string;
+  actionId: string;
+  treatment: SurveyArm;
+  control: SurveyArm;
+  csat: MeanDiffCore | null;
+  nps: MeanDiffCore | null;
+}
 interface MeanDiff {
   actionId: string;
   journeyStage: string;
@@ -143,15 +165,35 @@ interface MeanDiff {
 }
 
 beforeAll(async () => {
-  // The shipped policy with larger control groups at the decision points that lead to
-  // offer_discount (BROWSE in CONSIDERATION) and satisfaction_survey (after a PURCHASE), so both
-  // arms get enough samples; everything else as shipped.
+  // The shipped policy with two changes, so both experiments get enough samples in a short run:
+  // - larger holdouts at the decision points that lead to offer_discount (BROWSE in CONSIDERATION)
+  //   and satisfaction_survey (after a PURCHASE);
+  // - a survey after complaints is a real candidate. As shipped, the policy believes such a survey
+  //   hurts (benefit -1 when unhappy, no survey in CHURN_RISK) and almost never sends one (2-4 per
+  //   run), which is the belief the shipped survey-timing experiment exists to test. Here the survey
+  //   is eligible in every stage, weighted up at chat decision points and not penalised, and it is
+  //   a service message (transactional: no marketing caps or suppression, as post-contact surveys
+  //   often are). The 90-day survey fatigue rule is left to the 30-day cooldown (post-chat CSAT
+  //   answers would otherwise block a third of the deferred surveys).
   const policy = parse(readFileSync(join(root, 'services/engine/policy/policy.yaml'), 'utf8')) as {
     version: string;
     experiments: { id: string; triggers?: string[]; controlShare: number }[];
+    actions: {
+      id: string;
+      transactional?: boolean;
+      eligibility?: Record<string, unknown>;
+      benefit?: Record<string, number>;
+      contextWeights?: Record<string, number>;
+    }[];
   };
   policy.version = `${policy.version}-e2e`;
   for (const x of policy.experiments) if (x.triggers?.some((t) => t === 'BROWSE' || t === 'PURCHASE')) x.controlShare = 0.5;
+  const survey = policy.actions.find((a) => a.id === 'satisfaction_survey');
+  if (!survey) throw new Error('the shipped policy has no satisfaction_survey');
+  survey.eligibility = {};
+  survey.transactional = true;
+  survey.benefit = { ...survey.benefit, unhappy: 0 };
+  survey.contextWeights = { ...survey.contextWeights, CHAT: 6 };
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(policyFile, stringify(policy));
 
@@ -219,6 +261,9 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
     `--lift=${LIFT}`,
     `--csat-delta=${CSAT_DELTA}`,
     `--nps-delta=${NPS_DELTA}`,
+    // The lift applies to customers the engine has in CONSIDERATION, the segment the report slices
+    // by (with the simulator's own stage model the estimate came out at about half the truth).
+    '--stage-from=decision',
     '--no-progress',
   ]);
   const code = await new Promise<number | null>((r) => sim.once('exit', (c) => r(c)));
@@ -251,13 +296,30 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
   const decisions = await metric(ports.engine, 'nextact_engine_decisions_total');
 
   const attribution = await report<{ uplift: Uplift[] }>('attribution', { windowHours: String(WINDOW_HOURS) });
-  const satisfaction = await report<{ segments: SatisfactionRow[]; csatByArm: MeanDiff[]; joinedBy: Record<string, number> }>('satisfaction');
+  const satisfaction = await report<{
+    segments: SatisfactionRow[];
+    csatByArm: MeanDiff[];
+    joinedBy: Record<string, number>;
+    surveyExperiments: SurveyExperiment[];
+  }>('satisfaction');
   const offer = attribution.uplift.find((u) => u.actionId === 'offer_discount' && u.journeyStage === 'CONSIDERATION');
   const survey = satisfaction.csatByArm.filter((u) => u.actionId === 'satisfaction_survey');
   const surveySegments = satisfaction.segments.filter((r) => r.actionId === 'satisfaction_survey');
   console.log(
     JSON.stringify(
-      { prefix, simSec, totalSec: (Date.now() - t0) / 1000, sinkRows: rows, lags, decisions, offer, survey, surveySegments, joinedBy: satisfaction.joinedBy },
+      {
+        prefix,
+        simSec,
+        totalSec: (Date.now() - t0) / 1000,
+        sinkRows: rows,
+        lags,
+        decisions,
+        offer,
+        surveyTiming: satisfaction.surveyExperiments,
+        survey,
+        surveySegments,
+        joinedBy: satisfaction.joinedBy,
+      },
       null,
       2,
     ),
@@ -274,26 +336,31 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
   // Rough size. The report compares each customer's first decision per action and stage, with
   // closed windows only (migration 004): per-decision counting had let held-out customers, whom no
   // cooldown or cap slows down, dominate CONTROL and shrank the estimate to ~1/3 of the truth.
-  // Measured now: ~0.145 at a true lift of 0.30. The remaining gap is the simulator's: it lifts only
-  // customers still in CONSIDERATION (in its own stage model) when the offer arrives, while the
-  // engine's stage can differ. So: at least a quarter of the truth and never more than the truth.
-  expect(o.uplift).toBeGreaterThan(LIFT / 4);
-  expect(o.uplift).toBeLessThan(LIFT);
+  // Measured: 0.306, 0.312, 0.317 (95% CIs about ±0.07, each covering 0.30). With the lift keyed to
+  // the simulator's own stage model instead of the engine's (--stage-from=world) it was ~0.145.
+  expect(o.uplift).toBeGreaterThan(LIFT / 2);
+  expect(o.uplift).toBeLessThan(LIFT * 1.5);
 
-  // 2. satisfaction_survey within 24 h after a complaint: CSAT -1. What the report can show: the
-  //    answers to delivered surveys, joined to their decisions by the decisionId they carry, in the
-  //    TREATMENT arm. It cannot show the effect itself: a held-out survey is never sent, so CONTROL
-  //    has no answers of its own (its "CSAT" is other surveys ASOF-joined to the control decision);
-  //    the report has no split by "complaint within 24 h before the decision", which is where the
-  //    simulator applies the effect; and the shipped policy almost never sends a survey then
-  //    (measured by hand: 2-4 such deliveries per run, 0-3 answered, out of ~55 answered surveys).
-  const treated = surveySegments.find((r) => r.experimentArm === 'TREATMENT');
-  expect(treated).toBeDefined();
-  expect(treated?.csatResponses).toBeGreaterThanOrEqual(30);
-  // Surveys that name their decision: the delivered satisfaction surveys (the only ones that do).
-  expect(satisfaction.joinedBy.decision_id ?? 0).toBeGreaterThanOrEqual(30);
-  expect(treated?.csatMean).toBeGreaterThanOrEqual(1);
-  expect(treated?.csatMean).toBeLessThanOrEqual(5);
-  const controlAnswers = surveySegments.find((r) => r.experimentArm === 'CONTROL')?.csatResponses ?? 0;
-  expect(controlAnswers).toBeLessThan((treated?.csatResponses ?? 0) / 5);
+  // 2. satisfaction_survey within 24 h after a complaint: CSAT -1, NPS -2. The survey-timing
+  //    experiment sends TREATMENT's survey then and CONTROL's 48 h later (outside the 24 h), so the
+  //    answers of the two arms differ by the harm, plus a little: CONTROL answers when the mood the
+  //    complaint dented has recovered for two more days (7-day half-life in the simulator).
+  const timing = satisfaction.surveyExperiments.find((x) => x.experimentId === 'survey-timing-2026q4' && x.actionId === 'satisfaction_survey');
+  expect(timing).toBeDefined();
+  const t = timing as SurveyExperiment;
+  // Measured: 25-33 answers in TREATMENT, 16-17 in CONTROL, whose surveys deferred in the run's last
+  // 48 simulated hours are still pending when it ends (~18 of ~48). The interval below is the test
+  // of power; these only catch an experiment that stopped collecting answers.
+  expect(t.treatment.answered).toBeGreaterThanOrEqual(12);
+  expect(t.control.answered).toBeGreaterThanOrEqual(12);
+  expect(t.control.deferred).toBeGreaterThanOrEqual(t.control.delivered);
+  expect(t.treatment.deferred).toBe(0);
+  const csat = t.csat as MeanDiffCore;
+  expect(csat.difference).toBeLessThan(0);
+  expect(csat.ci95.high).toBeLessThan(0);
+  // Rough size: within a factor of 2 of the truth either way. Measured: -0.89, -0.84, -0.85 (CI
+  // upper ends -0.36 to -0.43); NPS -1.78 to -1.91 against -2.
+  expect(csat.difference).toBeLessThan(CSAT_DELTA / 2);
+  expect(csat.difference).toBeGreaterThan(CSAT_DELTA * 2);
+  expect((t.nps as MeanDiffCore).difference).toBeLessThan(0);
 }, 280_000);

@@ -199,6 +199,44 @@ export interface SatisfactionRow {
   csatTop2Share: number | null;
 }
 
+/** One arm of a survey timing experiment (see `SurveyExperimentRow`). */
+export interface SurveyArmStats {
+  /** Delivered decisions of the experiment's action in this arm (CONTROL: the follow-ups that delivered). */
+  delivered: number;
+  /** Delivered decisions with an answer naming them within the window. */
+  answered: number;
+  /** answered / delivered. */
+  responseRate: number;
+  /** Decisions that deferred the action (reason code EXPERIMENT_DEFERRED:...); 0 in TREATMENT. */
+  deferred: number;
+  /** Follow-ups of those deferrals that a gate blocked when they came due: deferred, never delivered. */
+  followUpsBlocked: number;
+  csatMean: number | null;
+  npsMean: number | null;
+  /** % promoters (9-10) minus % detractors (0-6) among the answers; null without NPS answers. */
+  nps: number | null;
+}
+
+/**
+ * A timing experiment on a survey action: TREATMENT delivers the survey at once, CONTROL defers it
+ * and delivers it from a follow-up. Both arms are surveyed, so `csat` and `nps` compare the answers
+ * to the experiment's own surveys (the first answer naming a delivered decision within the window;
+ * other surveys of the same customers do not count): TREATMENT minus CONTROL, Welch standard error,
+ * 95% CI. They compare those who answered, so read them with the arms' response rates and CONTROL's
+ * attrition (blocked follow-ups): if the timing changes who answers, the difference mixes the
+ * effect of timing on satisfaction with the effect on who responds.
+ */
+export interface SurveyExperimentRow {
+  experimentId: string;
+  actionId: string;
+  treatment: SurveyArmStats;
+  control: SurveyArmStats;
+  /** Null when an arm has no CSAT answer. */
+  csat: MeanDifference | null;
+  /** Difference of mean NPS answers (0-10 scale, not the promoter score); null when an arm has no NPS answer. */
+  nps: MeanDifference | null;
+}
+
 export interface SatisfactionReport {
   windowDays: number;
   segments: SatisfactionRow[];
@@ -206,6 +244,48 @@ export interface SatisfactionReport {
   joinedBy: Record<string, number>;
   /** CSAT of TREATMENT minus CONTROL per action and stage (difference of means). */
   csatByArm: (MeanDifference & { actionId: string; journeyStage: string })[];
+  /** Timing experiments on surveys (both arms deliver; answers within windowDays of delivery). */
+  surveyExperiments: SurveyExperimentRow[];
+}
+
+const surveyArm = (r: Record<string, unknown>): SurveyArmStats => ({
+  delivered: num(r.delivered),
+  answered: num(r.answered),
+  responseRate: num(r.response_rate),
+  deferred: num(r.deferred),
+  followUpsBlocked: num(r.followups_blocked),
+  csatMean: numOrNull(r.csat_mean),
+  npsMean: numOrNull(r.nps_mean),
+  nps: numOrNull(r.nps_score),
+});
+
+/** TREATMENT minus CONTROL of one score; null when either arm has no answer with it. */
+function scoreDifference(t: Record<string, unknown>, c: Record<string, unknown>, score: 'csat' | 'nps'): MeanDifference | null {
+  const moments = (r: Record<string, unknown>) => ({ n: num(r[`${score}_n`]), mean: num(r[`${score}_mean`]), variance: numOrNull(r[`${score}_var`]) });
+  const [treatment, control] = [moments(t), moments(c)];
+  return treatment.n > 0 && control.n > 0 ? meanDifference(treatment, control) : null;
+}
+
+export async function surveyExperiments(store: ClickHouse, windowDays: number): Promise<SurveyExperimentRow[]> {
+  const rows = await store.rows<Record<string, unknown>>(
+    `SELECT * FROM ${qualified(store.database, 'survey_experiment_answers')}(window_days = {w:UInt32})
+     ORDER BY experiment_id, action_id, experiment_arm`,
+    { w: positiveInt(windowDays, 'windowDays', 3650) },
+  );
+  const out: SurveyExperimentRow[] = [];
+  for (const t of rows.filter((r) => r.experiment_arm === 'TREATMENT')) {
+    const c = rows.find((r) => r.experiment_arm === 'CONTROL' && r.experiment_id === t.experiment_id && r.action_id === t.action_id);
+    if (!c) continue;
+    out.push({
+      experimentId: String(t.experiment_id),
+      actionId: String(t.action_id),
+      treatment: surveyArm(t),
+      control: surveyArm(c),
+      csat: scoreDifference(t, c, 'csat'),
+      nps: scoreDifference(t, c, 'nps'),
+    });
+  }
+  return out;
 }
 
 export async function satisfactionReport(store: ClickHouse, options: { windowDays?: number } = {}): Promise<SatisfactionReport> {
@@ -253,6 +333,7 @@ export async function satisfactionReport(store: ClickHouse, options: { windowDay
     })),
     joinedBy: Object.fromEntries(joins.map((j) => [j.joined_by, num(j.n)])),
     csatByArm,
+    surveyExperiments: await surveyExperiments(store, windowDays),
   };
 }
 

@@ -97,7 +97,52 @@ export function renderSatisfaction(r: SatisfactionReport): string {
         ci(a.ci95, (v) => v.toFixed(2)),
       ]),
     ),
+    ...renderSurveyExperiments(r),
   ].join('\n');
+}
+
+/** Timing experiments: arm by arm with response and attrition, then the differences of the answers. */
+function renderSurveyExperiments(r: SatisfactionReport): string[] {
+  const rows = r.surveyExperiments ?? [];
+  const arms = rows.flatMap((e) =>
+    (['TREATMENT', 'CONTROL'] as const).map((arm) => {
+      const a = arm === 'TREATMENT' ? e.treatment : e.control;
+      return [e.experimentId, e.actionId, arm, a.delivered, a.answered, pct(a.responseRate), a.deferred, a.followUpsBlocked, a.csatMean, a.npsMean, a.nps];
+    }),
+  );
+  const differences = rows.flatMap((e) =>
+    (['csat', 'nps'] as const).flatMap((score) => {
+      const d = e[score];
+      return d
+        ? [
+            [
+              e.experimentId,
+              e.actionId,
+              score === 'csat' ? 'CSAT' : 'NPS answer',
+              d.treatmentN,
+              d.treatmentMean,
+              d.controlN,
+              d.controlMean,
+              d.difference,
+              ci(d.ci95, (v) => v.toFixed(2)),
+              d.significant ? 'yes' : 'no',
+            ],
+          ]
+        : [];
+    }),
+  );
+  return [
+    table(
+      `Survey timing experiments (both arms surveyed; first answer naming the delivered decision within ${r.windowDays} d)`,
+      ['experiment', 'action', 'arm', 'delivered', 'answered', 'response', 'deferred', 'blocked', 'CSAT mean', 'NPS mean', 'NPS'],
+      arms,
+    ),
+    table(
+      'Answers of TREATMENT minus CONTROL (difference of means, 95% CI; compare response rates above: non-response can bias it)',
+      ['experiment', 'action', 'score', 'n treat', 'mean treat', 'n ctrl', 'mean ctrl', 'difference', '95% CI', 'significant'],
+      differences,
+    ),
+  ];
 }
 
 export function renderOpe(r: OpeReport): string {

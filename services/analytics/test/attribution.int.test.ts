@@ -69,6 +69,149 @@ function event(e: Partial<EventRow> & Pick<EventRow, 'customer_id' | 'event_type
 const purchase = (customer_id: string, event_time: number, amount_minor: number) =>
   event({ customer_id, event_type: 'purchase', event_time, amount_minor, currency: 'EUR' });
 
+const TIMING = 'survey-timing-2026q4';
+const HOLDOUT = 'survey-holdout-2026q4';
+const clamp = (v: number, low: number, high: number) => Math.min(high, Math.max(low, v));
+
+interface ArmTruth {
+  delivered: number;
+  answered: number;
+  deferred: number;
+  blocked: number;
+  /** The first on-time answer of each answered decision: what the report must average. */
+  csat: number[];
+  nps: number[];
+}
+
+/**
+ * A survey timing experiment (TREATMENT surveys at once, CONTROL defers 48 h) whose answers are
+ * about 1 CSAT point lower in TREATMENT, plus a holdout-only survey experiment and surveys that
+ * name no decision. Returns what was inserted, so the report is checked against it.
+ */
+function surveyTiming(decisions: DecisionRow[], events: EventRow[]) {
+  const r = rng(2026);
+  const noise = () => (r() + r() + r() - 1.5) * 1.5;
+  const arms: Record<'TREATMENT' | 'CONTROL', ArmTruth> = {
+    TREATMENT: { delivered: 0, answered: 0, deferred: 0, blocked: 0, csat: [], nps: [] },
+    CONTROL: { delivered: 0, answered: 0, deferred: 0, blocked: 0, csat: [], nps: [] },
+  };
+  let surveysById = 0;
+  let surveysAsof = 0;
+  const answer = (d: DecisionRow, truth: ArmTruth | null, csatAround: number, npsAround: number) => {
+    const roll = r();
+    if (roll < 0.7) {
+      const csat = clamp(Math.round(csatAround + noise()), 1, 5);
+      const nps = clamp(Math.round(npsAround + 2 * noise()), 0, 10);
+      const first = event({
+        customer_id: d.customer_id,
+        event_type: 'survey',
+        event_time: d.event_time + Math.floor(r() * 3 * D),
+        csat,
+        nps,
+        decision_id: d.decision_id,
+      });
+      events.push(first);
+      surveysById += 1;
+      if (truth) {
+        truth.answered += 1;
+        truth.csat.push(csat);
+        truth.nps.push(nps);
+      }
+      if (r() < 0.15) {
+        // The same answer redelivered, and a second answer a day later: neither counts again.
+        events.push({ ...first });
+        events.push(
+          event({ customer_id: d.customer_id, event_type: 'survey', event_time: first.event_time + D, csat: 5, nps: 10, decision_id: d.decision_id }),
+        );
+        surveysById += 1;
+      }
+    } else if (roll < 0.75) {
+      // Answered after the 7-day window: not a response.
+      events.push(event({ customer_id: d.customer_id, event_type: 'survey', event_time: d.event_time + 9 * D, csat: 1, nps: 0, decision_id: d.decision_id }));
+      surveysById += 1;
+    }
+  };
+  // A post-purchase survey of the same customer that names no decision: it must stay out of the comparison.
+  const unrelated = (customer_id: string, t: number, i: number) => {
+    if (i % 2 !== 0) return;
+    events.push(event({ customer_id, event_type: 'survey', event_time: t + 12 * H, csat: 1, nps: 0, decision_id: i % 4 === 0 ? null : '' }));
+    surveysAsof += 1;
+  };
+  const common = { action_id: 'satisfaction_survey', trigger_type: 'nextact.PurchaseEvent', experiment_id: TIMING };
+  for (let i = 0; i < 150; i++) {
+    const customer_id = `timing-t-${i}`;
+    const t = T0 + Math.floor(r() * 30 * D);
+    const d = decision({
+      ...common,
+      customer_id,
+      journey_stage: 'RETENTION',
+      experiment_arm: 'TREATMENT',
+      deliver: true,
+      reason_codes: [`EXPERIMENT:${TIMING}:TREATMENT`],
+      event_time: t,
+    });
+    decisions.push(d);
+    if (i % 30 === 0) decisions.push({ ...d });
+    arms.TREATMENT.delivered += 1;
+    answer(d, arms.TREATMENT, 3, 6);
+    unrelated(customer_id, t, i);
+  }
+  for (let i = 0; i < 150; i++) {
+    const customer_id = `timing-c-${i}`;
+    const t = T0 + Math.floor(r() * 30 * D);
+    const deferral = decision({
+      ...common,
+      customer_id,
+      journey_stage: 'RETENTION',
+      experiment_arm: 'CONTROL',
+      deliver: false,
+      reason_codes: [`EXPERIMENT_DEFERRED:${TIMING}:48h`, `EXPERIMENT:${TIMING}:CONTROL`],
+      event_time: t,
+    });
+    decisions.push(deferral);
+    arms.CONTROL.deferred += 1;
+    // A gate (quiet hours, caps, consent) blocks some follow-ups when they come due.
+    const blocked = r() < 0.1;
+    const followUp = decision({
+      customer_id,
+      trigger_type: 'TIMER',
+      trigger_event_id: `followup:${deferral.decision_id}`,
+      action_id: blocked ? 'do_nothing' : 'satisfaction_survey',
+      channel: blocked ? 'NONE' : 'EMAIL',
+      deliver: !blocked,
+      journey_stage: 'ADVOCACY',
+      experiment_id: TIMING,
+      experiment_arm: 'CONTROL',
+      reason_codes: ['TRIGGER:FOLLOW_UP', `FOLLOW_UP:${deferral.decision_id}`, ...(blocked ? ['GATE:QUIET_HOURS'] : [])],
+      event_time: t + 48 * H,
+    });
+    decisions.push(followUp);
+    if (i % 30 === 0) decisions.push({ ...followUp });
+    if (blocked) arms.CONTROL.blocked += 1;
+    else {
+      arms.CONTROL.delivered += 1;
+      answer(followUp, arms.CONTROL, 4, 8);
+    }
+    unrelated(customer_id, t, i);
+  }
+  // A holdout on a survey: CONTROL is never surveyed, so there is no timing comparison to make.
+  for (let i = 0; i < 40; i++) {
+    const arm = i % 2 === 0 ? 'TREATMENT' : 'CONTROL';
+    const d = decision({
+      ...common,
+      customer_id: `holdout-${i}`,
+      journey_stage: 'RETENTION',
+      experiment_id: HOLDOUT,
+      experiment_arm: arm,
+      deliver: arm === 'TREATMENT',
+      event_time: T0 + Math.floor(r() * 30 * D),
+    });
+    decisions.push(d);
+    if (d.deliver) answer(d, null, 3, 6);
+  }
+  return { arms, surveysById, surveysAsof };
+}
+
 /** Synthetic history with known effects. */
 function synthesise() {
   const r = rng(42);
@@ -134,7 +277,9 @@ function synthesise() {
   events.push(event({ customer_id: 'late', event_type: 'survey', event_time: T0 + 10 * D, csat: 1, nps: 0 }));
   // 4. A customer whose CLV is computed by hand: 3 orders of 200,000, 90, 60 and 30 days before AS_OF.
   for (const daysBefore of [90, 60, 30]) events.push(purchase('clv-hand', AS_OF - daysBefore * D, 200_000));
-  return { decisions, events };
+  // 5. A survey timing experiment, a survey holdout and surveys naming no decision.
+  const timing = surveyTiming(decisions, events);
+  return { decisions, events, timing };
 }
 
 describe('attribution reports', () => {
@@ -143,11 +288,12 @@ describe('attribution reports', () => {
   const logger = createLogger({ level: 'warn', bindings: { test: 'attribution.int' } });
   let store: ClickHouse;
   let http: HttpService;
+  const fixture = synthesise();
 
   beforeAll(async () => {
     store = createClickHouse(config);
     await migrate(store, logger);
-    const { decisions, events } = synthesise();
+    const { decisions, events } = fixture;
     for (let i = 0; i < decisions.length; i += 5_000) await store.insert('decisions', decisions.slice(i, i + 5_000));
     for (let i = 0; i < events.length; i += 5_000) await store.insert('events', events.slice(i, i + 5_000));
     http = await startHttpService({
@@ -218,12 +364,49 @@ describe('attribution reports', () => {
     expect(churn.nps!).toBeLessThan(0);
     expect(retention.nps!).toBeCloseTo(50, 0);
     expect(retention.csatTop2Share!).toBeCloseTo(2 / 3, 2);
-    expect(report.joinedBy.decision_id).toBe(600);
-    expect(report.joinedBy.asof).toBe(1_200);
+    expect(report.joinedBy.decision_id).toBe(600 + fixture.timing.surveysById);
+    expect(report.joinedBy.asof).toBe(1_200 + fixture.timing.surveysAsof);
     expect(report.joinedBy.none).toBe(1);
     const arm = report.csatByArm.find((x) => x.actionId === 'offer_discount')!;
     expect(arm.difference).toBeCloseTo(-0.5, 1);
     expect(arm.ci95.high).toBeLessThan(0);
+  });
+
+  it('compares the answers of a survey timing experiment arm against arm, with response and attrition', async () => {
+    const report = await satisfactionReport(store, { windowDays: 7 });
+    const timing = report.surveyExperiments.find((x) => x.experimentId === TIMING && x.actionId === 'satisfaction_survey')!;
+    expect(timing).toBeDefined();
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const npsScore = (xs: number[]) => (100 * (xs.filter((x) => x >= 9).length - xs.filter((x) => x <= 6).length)) / xs.length;
+    for (const [stats, truth] of [
+      [timing.treatment, fixture.timing.arms.TREATMENT],
+      [timing.control, fixture.timing.arms.CONTROL],
+    ] as const) {
+      expect(stats.delivered).toBe(truth.delivered);
+      expect(stats.answered).toBe(truth.answered);
+      expect(stats.responseRate).toBeCloseTo(truth.answered / truth.delivered, 9);
+      expect(stats.deferred).toBe(truth.deferred);
+      expect(stats.followUpsBlocked).toBe(truth.blocked);
+      // Only first on-time answers to the experiment's own surveys: no repeats, late answers or other surveys.
+      expect(stats.csatMean).toBeCloseTo(mean(truth.csat), 9);
+      expect(stats.npsMean).toBeCloseTo(mean(truth.nps), 9);
+      expect(stats.nps).toBeCloseTo(npsScore(truth.nps), 9);
+    }
+    expect(fixture.timing.arms.CONTROL.blocked).toBeGreaterThan(0);
+    expect(timing.treatment.deferred).toBe(0);
+    expect(timing.treatment.responseRate).toBeGreaterThan(0.55);
+    expect(timing.treatment.responseRate).toBeLessThan(0.85);
+    // Known effect: TREATMENT answers around 3, CONTROL around 4 (clamped to 1..5).
+    const csat = timing.csat!;
+    expect(csat.treatmentN).toBe(fixture.timing.arms.TREATMENT.answered);
+    expect(csat.controlN).toBe(fixture.timing.arms.CONTROL.answered);
+    expect(csat.difference).toBeGreaterThan(-1.4);
+    expect(csat.difference).toBeLessThan(-0.6);
+    expect(csat.ci95.high).toBeLessThan(0);
+    expect(csat.significant).toBe(true);
+    expect(timing.nps!.difference).toBeLessThan(0);
+    // A holdout's CONTROL never delivers, and exp-offer's CONTROL neither: no timing comparison.
+    expect(report.surveyExperiments.map((x) => x.experimentId)).toEqual([TIMING]);
   });
 
   it('estimates candidate policies off-policy (IPS, SNIPS) around their true values', async () => {
@@ -286,6 +469,8 @@ describe('attribution reports', () => {
     expect(text.stdout).toMatch(/Uplift of TREATMENT over CONTROL/);
     expect(text.stdout).toMatch(/offer_discount/);
     expect(text.stdout).toMatch(/CHURN_RISK/);
+    expect(text.stdout).toMatch(/Survey timing experiments/);
+    expect(text.stdout).toMatch(new RegExp(`${TIMING}\\s+satisfaction_survey\\s+CSAT`));
     store = createClickHouse(config);
     http = await startHttpService({
       name: 'analytics',

@@ -72,7 +72,13 @@ describe('engine runtime: exactly-once per batch', () => {
       expect(await counterTotal(metrics, 'nextact_engine_gate_results_total', { gate: 'consent', result: 'failed' })).toBeGreaterThan(0);
       const text = await metrics.registry.metrics();
       expect(text).toMatch(/nextact_engine_decision_latency_seconds_count \d+/);
-      expect(text).toMatch(/nextact_engine_consumer_lag\{partition="0"\} 0/);
+      // Lag comes from the broker on the poller's own interval: wait for a poll after the commit.
+      let lagText = text;
+      for (let i = 0; i < 60 && !/nextact_engine_consumer_lag\{partition="0"\} 0\n/.test(lagText); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        lagText = await metrics.registry.metrics();
+      }
+      expect(lagText).toMatch(/nextact_engine_consumer_lag\{partition="0"\} 0\n/);
 
       // Changelog alone, and checkpoint + changelog tail, both restore the final state.
       await engine.stop();

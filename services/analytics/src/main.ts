@@ -2,12 +2,11 @@ import {
   codecFromConfig,
   createLogger,
   createMetricsRegistry,
-  errorMessage,
+  exitOnSignals,
   type HttpService,
   kafkaFromConfig,
   loadConfig,
-  provision,
-  retry,
+  provisionUntilReady,
   startHttpService,
   topicNames,
 } from '@nextact/core';
@@ -48,46 +47,19 @@ async function main(): Promise<void> {
     routes: reportRoutes(() => (migrated ? store : null), logger),
   });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    try {
-      await sink?.stop();
-      await http.close();
-      await store.close();
-      logger.info('stopped');
-      process.exit(0);
-    } catch (err) {
-      logger.error('shutdown failed', { err });
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const lifecycle = exitOnSignals(logger, async () => {
+    await sink?.stop();
+    await http.close();
+    await store.close();
+  });
 
   const { applied } = await migrate(store, logger);
   migrated = true;
   logger.info('store ready', { mode: store.mode, path: store.path, database: store.database, applied });
 
   notReady = 'provisioning topics and schemas';
-  await retry(() => provision(config, kafka, codec, logger), {
-    retries: 20,
-    initialDelayMs: 500,
-    maxDelayMs: 5_000,
-    shouldRetry: () => !stopping,
-    onRetry: (err, attempt, delayMs) => {
-      notReady = `provisioning failed (attempt ${attempt}): ${errorMessage(err)}`;
-      logger.warn('provision failed; retrying', { err, attempt, delayMs });
-    },
-  });
-  if (stopping) return;
+  await provisionUntilReady(config, kafka, codec, logger, { stopping: () => lifecycle.stopping, onFailure: (reason) => (notReady = reason) });
+  if (lifecycle.stopping) return;
   sink = new ClickHouseSink({
     store,
     kafka,

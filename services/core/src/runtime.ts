@@ -1,7 +1,9 @@
 import type { Config } from './config';
 import { RecordCodec } from './contracts/codec';
+import { errorMessage } from './errors';
 import { createKafkaClient, type KafkaClient } from './kafka/client';
 import type { Logger } from './logger';
+import { retry } from './retry';
 import { topicBindings, topicSpecs } from './topics';
 
 /** Kafka client from configuration, with SASL/TLS passed through. */
@@ -34,4 +36,58 @@ export async function provision(config: Config, kafka: KafkaClient, codec: Recor
     await admin.close();
   }
   await codec.register(topicBindings(config.topicPrefix));
+}
+
+/**
+ * provision() retried with backoff while the stack comes up (a service may start before the broker
+ * or the registry); each failure becomes the service's not-ready reason. Gives up once `stopping`.
+ */
+export async function provisionUntilReady(
+  config: Config,
+  kafka: KafkaClient,
+  codec: RecordCodec,
+  logger: Logger,
+  options: { stopping?: () => boolean; onFailure?: (reason: string) => void } = {},
+): Promise<void> {
+  await retry(() => provision(config, kafka, codec, logger), {
+    retries: 20,
+    initialDelayMs: 500,
+    maxDelayMs: 5_000,
+    shouldRetry: () => !(options.stopping?.() ?? false),
+    onRetry: (err, attempt, delayMs) => {
+      options.onFailure?.(`provisioning failed (attempt ${attempt}): ${errorMessage(err)}`);
+      logger.warn('provision failed; retrying', { err, attempt, delayMs });
+    },
+  });
+}
+
+/**
+ * A service process's graceful stop: on SIGTERM or SIGINT, `stop` runs once and the process exits 0
+ * when it resolves, 1 when it fails or outlasts `timeoutMs` (a stuck broker must not hang a deploy).
+ */
+export function exitOnSignals(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): { readonly stopping: boolean } {
+  const state = { stopping: false };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (state.stopping) return;
+    state.stopping = true;
+    logger.info('shutting down', { signal });
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out; exiting', { timeoutMs });
+      process.exit(1);
+    }, timeoutMs);
+    force.unref();
+    stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err) => {
+        logger.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return state;
 }

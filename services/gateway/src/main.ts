@@ -2,13 +2,12 @@ import {
   codecFromConfig,
   createLogger,
   createMetricsRegistry,
-  errorMessage,
+  exitOnSignals,
   type HttpService,
   kafkaFromConfig,
   loadConfig,
-  provision,
+  provisionUntilReady,
   type RecordProducer,
-  retry,
   startHttpService,
   topicNames,
 } from '@nextact/core';
@@ -46,44 +45,17 @@ async function main(): Promise<void> {
     },
   });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    try {
-      // Drain first: queued events still get their acks (and their 202s) before the sockets close.
-      await gateway?.close();
-      await http.close();
-      await producer?.close();
-      logger.info('stopped');
-      process.exit(0);
-    } catch (err) {
-      logger.error('shutdown failed', { err });
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-
-  await retry(() => provision(config, kafka, codec, logger), {
-    retries: 20,
-    initialDelayMs: 500,
-    maxDelayMs: 5_000,
-    shouldRetry: () => !stopping,
-    onRetry: (err, attempt, delayMs) => {
-      notReady = `provisioning failed (attempt ${attempt}): ${errorMessage(err)}`;
-      logger.warn('provision failed; retrying', { err, attempt, delayMs });
-    },
+  const lifecycle = exitOnSignals(logger, async () => {
+    // Drain first: queued events still get their acks (and their 202s) before the sockets close.
+    await gateway?.close();
+    await http.close();
+    await producer?.close();
   });
+
+  await provisionUntilReady(config, kafka, codec, logger, { stopping: () => lifecycle.stopping, onFailure: (reason) => (notReady = reason) });
   notReady = 'connecting the producer';
   producer = await kafka.producer({ idempotent: true });
-  if (stopping) return;
+  if (lifecycle.stopping) return;
   gateway = createGateway({ config, producer, codec, topics: topicNames(config.topicPrefix), logger, metrics });
   logger.info('gateway ready', { url: http.url, topic: topicNames(config.topicPrefix).customerEvents, auth: config.gatewayToken !== undefined });
 }

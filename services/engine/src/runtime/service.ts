@@ -8,11 +8,12 @@ import {
   codecFromConfig,
   createLogger,
   createMetricsRegistry,
+  exitOnSignals,
   type HttpService,
   kafkaFromConfig,
   type Logger,
   loadConfig,
-  provision,
+  provisionUntilReady,
   sendJson,
   startHttpService,
 } from '@nextact/core';
@@ -49,7 +50,7 @@ export async function startEngineService<J, L>(options: EngineServiceOptions<J, 
   const metrics = new EngineMetrics(registry);
   const kafka = kafkaFromConfig(config, logger, `engine-${settings.instanceId}`);
   const codec = codecFromConfig(config, logger);
-  await provision(config, kafka, codec, logger);
+  await provisionUntilReady(config, kafka, codec, logger);
   const domain = await options.domain(settings, logger);
   logger.info('domain ready', { policyVersion: domain.policyVersion });
 
@@ -92,19 +93,6 @@ export async function startEngineService<J, L>(options: EngineServiceOptions<J, 
     })();
     return stopping;
   };
-  if (options.handleSignals) {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        logger.info('signal received; stopping', { signal });
-        stop().then(
-          () => process.exit(0),
-          (err) => {
-            logger.error('shutdown failed', { err });
-            process.exit(1);
-          },
-        );
-      });
-    }
-  }
+  if (options.handleSignals) exitOnSignals(logger, stop);
   return { config, settings, engine, http, metrics, logger, stop };
 }

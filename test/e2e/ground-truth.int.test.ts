@@ -219,10 +219,9 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
   if (code !== 0) throw new Error(`simulator exited with ${code}:\n${tail('simulator')}`);
   const simSec = (Date.now() - t0) / 1000;
 
-  // Caught up: the engine's lag is 0 and the sink's row count and lag stay unchanged over three
-  // polls (longer than its flush interval). The sink's lag does not reach 0 on the decisions
-  // topic: it is written in transactions, and each commit marker takes an offset past the last
-  // record, so the group's committed offset stays one short per partition.
+  // Caught up: both lags are 0 and the sink's row count stays unchanged over three polls (longer
+  // than its flush interval). The sink's lag reaches 0 on the transactional decisions topic too: it
+  // commits past the commit markers behind its last record.
   const deadline = Date.now() + 120_000;
   let last = '';
   let rows = 0;
@@ -237,7 +236,7 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
       metric(ports.analytics, 'nextact_sink_rows_total'),
     ]);
     const now = `${sinkRows}/${sinkLag}`;
-    stable = engineLag === 0 && sinkRows > 0 && now === last ? stable + 1 : 0;
+    stable = engineLag === 0 && sinkLag === 0 && sinkRows > 0 && now === last ? stable + 1 : 0;
     last = now;
     rows = sinkRows;
     lags = { engine: engineLag, sink: sinkLag };

@@ -17,6 +17,12 @@ export interface Cut {
   /** Re-forms a batch recorded BEFORE by an earlier run. */
   recovery: boolean;
   token: string;
+  /**
+   * The offset to commit once the batch is stored: after maxOffset, or after the transaction
+   * markers that followed it when nothing else was left. Committing only maxOffset + 1 leaves a
+   * consumer of a transactional topic one short of the log end for good: a lag that never drains.
+   */
+  commitOffset: string;
 }
 
 /** `<topic>/<partition>/<min>-<max>`: the insert_deduplication_token of a batch. */
@@ -35,6 +41,8 @@ export class PartitionBatcher {
   /** Highest offset taken into a cut or the buffer: refetched records at or below it are dropped. */
   private seen: bigint;
   private recovery: { min: bigint; max: bigint } | null;
+  /** Highest offset the consumer has fetched past, data or not (markers, aborted records). */
+  private fetchedThrough = -1n;
 
   constructor(
     readonly topic: string,
@@ -61,8 +69,12 @@ export class PartitionBatcher {
     return this.bufferedSince;
   }
 
-  /** Adds records (in offset order) and returns the batches they complete. */
-  add(records: readonly ConsumedRecord[], now: number = Date.now()): Cut[] {
+  /**
+   * Adds records (in offset order) and returns the batches they complete. `fetchedThrough`: the
+   * last offset the fetch covered (RecordBatch.lastOffset); offsets after the last record up to it
+   * hold no data.
+   */
+  add(records: readonly ConsumedRecord[], now: number = Date.now(), fetchedThrough?: string): Cut[] {
     const cuts: Cut[] = [];
     for (const record of records) {
       const offset = BigInt(record.offset);
@@ -82,6 +94,12 @@ export class PartitionBatcher {
       } else if (this.buffer.length >= this.maxRows) {
         cuts.push(this.take(this.buffer.length, false));
       }
+    }
+    // Noted only now: a cut made mid-fetch must not skip the records that came after it.
+    if (fetchedThrough !== undefined && BigInt(fetchedThrough) > this.fetchedThrough) {
+      this.fetchedThrough = BigInt(fetchedThrough);
+      const last = cuts[cuts.length - 1];
+      if (last && this.buffer.length === 0 && BigInt(last.maxOffset) === this.seen) last.commitOffset = (this.fetchedThrough + 1n).toString();
     }
     return cuts;
   }
@@ -112,6 +130,8 @@ export class PartitionBatcher {
     const minOffset = recovery && this.recovery ? this.recovery.min.toString() : first.offset;
     const maxOffset = recovery && this.recovery ? this.recovery.max.toString() : last.offset;
     if (recovery) this.recovery = null;
+    const max = BigInt(maxOffset);
+    const through = this.buffer.length === 0 && this.fetchedThrough > max ? this.fetchedThrough : max;
     return {
       topic: this.topic,
       partition: this.partition,
@@ -120,6 +140,7 @@ export class PartitionBatcher {
       records,
       recovery,
       token: dedupToken(this.topic, this.partition, minOffset, maxOffset),
+      commitOffset: (through + 1n).toString(),
     };
   }
 }

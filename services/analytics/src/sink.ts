@@ -189,7 +189,7 @@ export class ClickHouseSink {
     const batcher = await slot.batcher;
     if (slot.generation !== this.generation || this.draining) return;
     const last = batch.records[batch.records.length - 1];
-    const cuts = batcher.add(batch.records);
+    const cuts = batcher.add(batch.records, Date.now(), batch.lastOffset);
     if (last) {
       // Advances the fetch position only: auto-commit is off, the commit waits for ClickHouse.
       batch.markProcessed(last.offset);
@@ -282,7 +282,7 @@ export class ClickHouseSink {
     await this.step('record AFTER', () => recordState(store, groupId, { ...base, state: 'AFTER', rows: rows.length }));
     this.log.debug('batch after', { ...base, rows: rows.length, deadLetters: dead.length });
     try {
-      await this.consumer!.commitOffsets([{ topic: cut.topic, partition: cut.partition, offset: nextOffset(cut.maxOffset) }]);
+      await this.consumer!.commitOffsets([{ topic: cut.topic, partition: cut.partition, offset: cut.commitOffset }]);
     } catch (err) {
       // The AFTER state already says the range is done; the next owner skips it and commits.
       this.log.warn('offset commit failed', { err, ...base });

@@ -30,6 +30,21 @@ describe('PartitionBatcher', () => {
     expect(chunked.buffered).toBe(2);
   });
 
+  it('commits past the transaction markers behind the last record, never past buffered records', () => {
+    const b = new PartitionBatcher('t.decisions', 2, 3);
+    // Records 0-4, then a commit marker at 5 (a transactional producer's batch).
+    const [full] = b.add(range(0, 4), 0, '5');
+    expect(full).toMatchObject({ maxOffset: '2', commitOffset: '3' }); // 3 and 4 still buffered
+    const rest = b.cutIfDue(10_000, 1_000)!;
+    expect(rest).toMatchObject({ minOffset: '3', maxOffset: '4', commitOffset: '6', token: 't.decisions/2/3-4' });
+    // A fetch without trailing markers commits right after its last record.
+    const plain = new PartitionBatcher('t.decisions', 2, 2).add(range(0, 1), 0, '1');
+    expect(plain[0]).toMatchObject({ maxOffset: '1', commitOffset: '2' });
+    // A size cut that ends the fetch also covers its markers.
+    const exact = new PartitionBatcher('t.decisions', 2, 2).add(range(0, 1), 0, '2');
+    expect(exact[0]).toMatchObject({ maxOffset: '1', commitOffset: '3' });
+  });
+
   it('drops records at or below what it has seen (refetch after a rebalance)', () => {
     const b = new PartitionBatcher('t.customer-events', 2, 3);
     expect(b.add(range(0, 1))).toEqual([]);

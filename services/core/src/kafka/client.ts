@@ -68,6 +68,11 @@ export interface RecordBatch {
   records: ConsumedRecord[];
   /** Offset after the last record Kafka has for this partition (the high watermark). */
   highWatermark: string;
+  /**
+   * Offset of the last entry this fetch covered, transaction markers and aborted records included
+   * (`records` leaves those out), so offsets after the last record up to it hold no data.
+   */
+  lastOffset: string;
   /** False once the partition was reassigned while the batch ran: its results must not commit. */
   stillOwned(): boolean;
   heartbeat(): Promise<void>;
@@ -539,6 +544,7 @@ export function createKafkaClient(connection: KafkaConnection, logger: Logger): 
                 topic: batch.topic,
                 partition: batch.partition,
                 highWatermark: batch.highWatermark,
+                lastOffset: batch.lastOffset(),
                 records: batch.messages.map((m) => ({
                   topic: batch.topic,
                   partition: batch.partition,

@@ -1,5 +1,15 @@
 import { type ClickHouse, qualified } from './clickhouse';
-import { type CandidatePolicy, type MeanDifference, meanDifference, type OpeEstimate, type OpeGroup, offPolicyEstimate, type Uplift, uplift } from './stats';
+import {
+  type CandidatePolicy,
+  comparableMeans,
+  type MeanDifference,
+  meanDifference,
+  type OpeEstimate,
+  type OpeGroup,
+  offPolicyEstimate,
+  type Uplift,
+  uplift,
+} from './stats';
 
 /**
  * The four reports. The SQL lives in views created by the migrations (so analysts get the same
@@ -147,14 +157,10 @@ export async function clvReport(
   }
   for (const { t, c, action, stage } of byKey.values()) {
     if (!t || !c) continue;
-    attribution.push({
-      actionId: action,
-      journeyStage: stage,
-      ...meanDifference(
-        { n: num(t.customers), mean: num(t.mean_revenue_minor), variance: numOrNull(t.var_revenue) },
-        { n: num(c.customers), mean: num(c.mean_revenue_minor), variance: numOrNull(c.var_revenue) },
-      ),
-    });
+    const treatment = { n: num(t.customers), mean: num(t.mean_revenue_minor), variance: numOrNull(t.var_revenue) };
+    const control = { n: num(c.customers), mean: num(c.mean_revenue_minor), variance: numOrNull(c.var_revenue) };
+    if (!comparableMeans(treatment, control)) continue;
+    attribution.push({ actionId: action, journeyStage: stage, ...meanDifference(treatment, control) });
   }
   return {
     asOf: new Date(asOfMs).toISOString(),
@@ -263,7 +269,7 @@ const surveyArm = (r: Record<string, unknown>): SurveyArmStats => ({
 function scoreDifference(t: Record<string, unknown>, c: Record<string, unknown>, score: 'csat' | 'nps'): MeanDifference | null {
   const moments = (r: Record<string, unknown>) => ({ n: num(r[`${score}_n`]), mean: num(r[`${score}_mean`]), variance: numOrNull(r[`${score}_var`]) });
   const [treatment, control] = [moments(t), moments(c)];
-  return treatment.n > 0 && control.n > 0 ? meanDifference(treatment, control) : null;
+  return comparableMeans(treatment, control) ? meanDifference(treatment, control) : null;
 }
 
 export async function surveyExperiments(store: ClickHouse, windowDays: number): Promise<SurveyExperimentRow[]> {
@@ -310,11 +316,10 @@ export async function satisfactionReport(store: ClickHouse, options: { windowDay
   for (const t of arms.filter((a) => a.experiment_arm === 'TREATMENT')) {
     const c = arms.find((a) => a.experiment_arm === 'CONTROL' && a.action_id === t.action_id && a.journey_stage === t.journey_stage);
     if (!c) continue;
-    csatByArm.push({
-      actionId: String(t.action_id),
-      journeyStage: String(t.journey_stage),
-      ...meanDifference({ n: num(t.n), mean: num(t.mean), variance: numOrNull(t.var) }, { n: num(c.n), mean: num(c.mean), variance: numOrNull(c.var) }),
-    });
+    const treatment = { n: num(t.n), mean: num(t.mean), variance: numOrNull(t.var) };
+    const control = { n: num(c.n), mean: num(c.mean), variance: numOrNull(c.var) };
+    if (!comparableMeans(treatment, control)) continue;
+    csatByArm.push({ actionId: String(t.action_id), journeyStage: String(t.journey_stage), ...meanDifference(treatment, control) });
   }
   return {
     windowDays,

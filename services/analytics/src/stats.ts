@@ -63,13 +63,19 @@ export interface MeanDifference {
   significant: boolean;
 }
 
-/** Difference of two means with Welch's (unpooled) standard error; a missing variance (n = 1) counts as 0. */
+/**
+ * Whether a difference of means has an estimable error: two observations per group at least (one
+ * has no sample variance, and taking it as 0 made a single control answer look "significant").
+ */
+export const comparableMeans = (treatment: { n: number }, control: { n: number }): boolean => treatment.n >= 2 && control.n >= 2;
+
+/** Difference of two means with Welch's (unpooled) standard error; needs `comparableMeans`. */
 export function meanDifference(
   treatment: { n: number; mean: number; variance: number | null },
   control: { n: number; mean: number; variance: number | null },
   z: number = Z95,
 ): MeanDifference {
-  if (treatment.n <= 0 || control.n <= 0) throw new RangeError('meanDifference needs observations in both groups');
+  if (!comparableMeans(treatment, control)) throw new RangeError(`meanDifference needs two observations per group, got ${treatment.n} and ${control.n}`);
   const diff = treatment.mean - control.mean;
   const se = Math.sqrt((treatment.variance ?? 0) / treatment.n + (control.variance ?? 0) / control.n);
   const ci95 = { low: diff - z * se, high: diff + z * se };

@@ -1,4 +1,4 @@
-import { groupSamples, meanDifference, offPolicyEstimate, uplift } from '../src/stats';
+import { comparableMeans, groupSamples, meanDifference, offPolicyEstimate, uplift } from '../src/stats';
 
 describe('uplift', () => {
   it('matches a hand computation (30% of 200 vs 15% of 200)', () => {
@@ -28,6 +28,12 @@ describe('uplift', () => {
 });
 
 describe('meanDifference', () => {
+  it('refuses a group of one, whose variance is unknown', () => {
+    expect(() => meanDifference({ n: 4, mean: 4, variance: 0.5 }, { n: 1, mean: 3, variance: null })).toThrow(/two observations per group, got 4 and 1/);
+    expect(comparableMeans({ n: 2 }, { n: 2 })).toBe(true);
+    expect(comparableMeans({ n: 2 }, { n: 1 })).toBe(false);
+  });
+
   it('uses Welch standard errors', () => {
     const d = meanDifference({ n: 50, mean: 12, variance: 16 }, { n: 40, mean: 10, variance: 9 });
     // se = sqrt(16/50 + 9/40) = sqrt(0.32 + 0.225) = 0.738241

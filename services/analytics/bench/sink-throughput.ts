@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { createClickHouse } from '../src/clickhouse';
 import { createSinkMetrics } from '../src/metrics';
 import { migrate } from '../src/migrations';
-import { loadSinkSettings } from '../src/settings';
+import { sinkSettings } from '../src/settings';
 import { ClickHouseSink } from '../src/sink';
 import { encodeAll, makeEvents, produceAll } from '../test/helpers';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const kafka = kafkaFromConfig(config, logger, 'analytics-bench');
   const codec = codecFromConfig(config, logger);
   const topics = topicNames(config.topicPrefix);
-  const settings = loadSinkSettings();
+  const settings = sinkSettings(config);
   await provision(config, kafka, codec, logger);
   const store = createClickHouse(config);
   try {

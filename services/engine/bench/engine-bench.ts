@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     report.steadyOfferedEventsPerSec = Math.round(steady / ((Date.now() - t) / 1000));
     await waitCaughtUp(stack, groupId, 600_000);
     const hist = (await metrics.registry.getSingleMetric('nextact_engine_decision_latency_seconds')!.get()).values
-      .filter((v) => v.metricName === 'nextact_engine_decision_latency_seconds_bucket')
+      .filter((v) => (v as { metricName?: string }).metricName === 'nextact_engine_decision_latency_seconds_bucket') // histogram values carry it; the type does not say so
       .map((v) => ({ le: v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le), count: v.value }))
       .sort((a, b) => a.le - b.le);
     report.steadyDecisions = hist[hist.length - 1]?.count;

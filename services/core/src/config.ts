@@ -241,6 +241,12 @@ export const settings = {
     form: 'integer 1..1024',
     parse: int(1, 1024),
   }),
+  engineIdleAdvanceMs: optional({
+    env: 'ENGINE_IDLE_ADVANCE_MS',
+    doc: 'Off when unset: timers run on stream time, which only input moves. Set, a partition without input for this long moves its stream time to the wall clock minus this much, so timers (inactivity, deferred follow-ups) fire on quiet partitions; events that arrive later with older times are applied after those timers, which a replay does not reproduce.',
+    form: 'integer 1000..86400000',
+    parse: int(1_000, 86_400_000),
+  }),
   engineSessionTimeoutMs: withDefault({
     env: 'ENGINE_SESSION_TIMEOUT_MS',
     doc: 'Engine consumer group session timeout.',

@@ -44,6 +44,8 @@ export interface EngineOptions<J, L> {
   fencedBackoffMs?: number;
   /** How often the group's consumer lag is read from the broker. */
   lagPollMs?: number;
+  /** Wall-clock stream time for partitions without input this long (see PartitionTask.advanceIdle); undefined: off. */
+  idleAdvanceMs?: number;
 }
 
 interface Slot<J, L> {
@@ -71,6 +73,7 @@ export class Engine<J, L> {
   private joined = false;
   private stopping = false;
   private readonly blockedUntil = new Map<number, number>();
+  private idleTicker?: NodeJS.Timeout;
 
   constructor(private readonly options: EngineOptions<J, L>) {
     this.topics = topicNames(options.topicPrefix);
@@ -104,6 +107,11 @@ export class Engine<J, L> {
     consumer.onAssignment((assignment) => this.onAssignment(assignment));
     // Resolves once the first join is done; batches then arrive on kafkajs's fetch loop.
     await consumer.run((batch) => this.handle(batch));
+    const idleMs = o.idleAdvanceMs;
+    if (idleMs !== undefined) {
+      this.idleTicker = setInterval(() => this.advanceIdle(idleMs), Math.min(1_000, Math.max(100, idleMs / 4)));
+      this.idleTicker.unref();
+    }
     this.log.info('engine started', { input: this.topics.customerEvents, concurrency: o.concurrency });
   }
 
@@ -144,12 +152,27 @@ export class Engine<J, L> {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info('engine stopping');
+    clearInterval(this.idleTicker);
     await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
     await Promise.all([...this.slots].map(([p, slot]) => this.releaseSlot(p, slot, 'shutdown')));
     await this.lag?.stop();
     await this.admin?.close().catch(() => {});
     this.options.metrics.ownedPartitions.set(0);
     this.log.info('engine stopped');
+  }
+
+  private advanceIdle(idleMs: number): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    // A partition released after a failed transaction is otherwise reopened by its next batch,
+    // which a quiet partition may not get for a long time.
+    const closed = [...this.owned].filter((p) => !this.slots.has(p) && (this.blockedUntil.get(p) ?? 0) <= now);
+    if (closed.length > 0) this.open(closed);
+    for (const slot of this.slots.values()) {
+      if (!slot.restored || slot.task.released) continue;
+      // A failed transaction released the task; the group hands the partition out again.
+      slot.task.advanceIdle(now, idleMs).catch((err) => this.log.warn('idle timer advance failed', { partition: slot.task.partition, err }));
+    }
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {

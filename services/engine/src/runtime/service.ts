@@ -67,6 +67,7 @@ export async function startEngineService<J, L>(options: EngineServiceOptions<J, 
     checkpointIntervalMs: settings.checkpointIntervalMs,
     concurrency: settings.concurrency,
     sessionTimeoutMs: settings.sessionTimeoutMs,
+    idleAdvanceMs: settings.idleAdvanceMs,
   });
   const http = await startHttpService({
     name: 'engine',

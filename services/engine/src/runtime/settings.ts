@@ -14,6 +14,8 @@ export interface EngineSettings {
   checkpointIntervalMs: number;
   concurrency: number;
   sessionTimeoutMs: number;
+  /** Wall-clock stream time on quiet partitions (ENGINE_IDLE_ADVANCE_MS); undefined: off. */
+  idleAdvanceMs?: number;
   policyFile: string;
 }
 
@@ -25,6 +27,7 @@ export function engineSettings(config: Config): EngineSettings {
     checkpointIntervalMs: config.engineCheckpointIntervalMs,
     concurrency: config.engineConcurrency ?? Math.min(config.partitions, 8),
     sessionTimeoutMs: config.engineSessionTimeoutMs,
+    idleAdvanceMs: config.engineIdleAdvanceMs,
     policyFile: config.policyFile,
   };
 }

@@ -88,6 +88,8 @@ export class PartitionTask<J, L> {
   private safeChangelogOffset = '0';
   private candidateChangelogOffset?: string;
   private lastCheckpointAt = Date.now();
+  /** Wall clock of the last input record applied (for idle stream-time advance). */
+  private lastInputAt = Date.now();
   private chain: Promise<unknown> = Promise.resolve();
   private state: 'opening' | 'ready' | 'released' = 'opening';
   private releaseReason = '';
@@ -134,6 +136,15 @@ export class PartitionTask<J, L> {
     return this.exclusive(() => this.processLocked(batch));
   }
 
+  /**
+   * Wall-clock punctuation (ENGINE_IDLE_ADVANCE_MS): after `idleMs` without input, stream time moves
+   * to `now - idleMs` when a timer is due by then, and the timers fire in a transaction of their own
+   * (changelog + decisions, no input offset). Serialised with batches and release.
+   */
+  advanceIdle(now: number, idleMs: number): Promise<void> {
+    return this.exclusive(() => this.advanceIdleLocked(now, idleMs));
+  }
+
   /** Gives the partition up: optional checkpoint (only of committed state), then the producer closes. */
   release(reason: string, options: { checkpoint: boolean }): Promise<void> {
     return this.exclusive(() => this.releaseLocked(reason, options));
@@ -155,6 +166,31 @@ export class PartitionTask<J, L> {
     this.ctx.metrics.dropPartition(this.partition);
     this.log.info('partition released', { reason, nextOffset: this.nextOffset, journeys: this.store.size });
     this.onReleased(this, reason);
+  }
+
+  private async advanceIdleLocked(now: number, idleMs: number): Promise<void> {
+    if (this.state !== 'ready' || now - this.lastInputAt < idleMs) return;
+    const target = now - idleMs;
+    const due = this.store.timers.nextDue();
+    // Only when something fires: an idle partition must not write a transaction per tick.
+    if (due === undefined || due > target || target <= this.store.streamTime) return;
+    this.store.streamTime = target;
+    const fx = emptyEffects();
+    fx.streamTimeChanged = true;
+    this.processor.fireDue({ decisionTime: now, triggerTimestamp: now }, fx);
+    const out = this.outgoing(fx, []);
+    try {
+      await this.producer!.transact(async (tx) => {
+        for (const slice of slices(out.records, MAX_SEND_BYTES)) await tx.send(slice);
+      });
+    } catch (err) {
+      this.ctx.metrics.transactions.inc({ result: 'abort' });
+      this.log.warn('idle timer transaction aborted; state discarded', { streamTime: target, err });
+      await this.releaseLocked('transaction aborted', { checkpoint: false });
+      throw err;
+    }
+    this.log.debug('stream time advanced on an idle partition', { streamTime: target, timersFired: fx.timersFired });
+    this.recordMetrics(fx, out.decisions, [], new Map(), Date.now());
   }
 
   private async processLocked(batch: RecordBatch): Promise<void> {
@@ -183,6 +219,7 @@ export class PartitionTask<J, L> {
 
     // 2. Apply (mutates the store; discarded by release if the transaction fails).
     const decisionTime = Date.now();
+    this.lastInputAt = decisionTime;
     const fx = emptyEffects();
     const dead: { record: ConsumedRecord; reason: DeadLetterReason; error: string }[] = [];
     const eventCounts = new Map<string, number>();

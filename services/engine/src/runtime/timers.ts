@@ -36,6 +36,16 @@ export class TimerIndex {
     if (this.heap.length > 2 * this.dueById.size + 1024) this.rebuild();
   }
 
+  /** The earliest pending due time, if any. */
+  nextDue(): number | undefined {
+    for (;;) {
+      const top = this.heap[0];
+      if (!top) return undefined;
+      if (this.dueById.get(top.id) === top.due) return top.due;
+      this.pop(); // replaced or cleared
+    }
+  }
+
   /** Removes and returns the earliest timer due at or before `time`, in (due, id) order. */
   popDue(time: number): { id: string; due: number } | undefined {
     for (;;) {

@@ -1,0 +1,58 @@
+/**
+ * Timers on quiet partitions. Stream time only moves with input, so without ENGINE_IDLE_ADVANCE_MS
+ * a timer whose partition goes quiet waits for the next event; with it, the wall clock moves
+ * stream time after the idle period and the timer decisions are committed in their own transaction
+ * (also after a restart, from timers rebuilt out of the changelog).
+ */
+import type { Decision } from '@nextact/core';
+import { fakeDomain, INACTIVITY_MS } from './fake-domain';
+import { decodeDecisions, makeEvents, produceEvents, readTopic, startEngine, type TestStack, testStack, waitCaughtUp, waitFor } from './helpers';
+
+jest.setTimeout(90_000);
+
+describe('engine runtime: timers on an idle partition', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await testStack('idle', 1);
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  const committedDecisions = async (): Promise<Decision[]> => decodeDecisions(stack, (await readTopic(stack, stack.topics.decisions)).get(0) ?? []);
+  const timerDecisions = (ds: Decision[]) => ds.filter((d) => d.triggerType === 'TIMER');
+
+  it('fire only with input when off, and after the idle period when on', async () => {
+    const groupId = `${stack.prefix}engine`;
+    // Event times a little over the fake domain's inactivity period in the past: every timer is due
+    // by the wall clock, none by stream time (the newest event).
+    const now = Date.now();
+    const events = makeEvents(6, 3, 7).map((e, i) => ({ ...e, value: { ...e.value, eventTime: now - INACTIVITY_MS - 30_000 + i * 1_000 } })) as ReturnType<typeof makeEvents>;
+    const customers = new Set(events.map((e) => e.value.customerId));
+
+    const off = await startEngine(stack, fakeDomain(), { groupId, instanceId: 'idle-off' });
+    await produceEvents(stack, events);
+    await waitCaughtUp(stack, groupId);
+    await new Promise((r) => setTimeout(r, 2_500));
+    await off.engine.stop();
+    expect(timerDecisions(await committedDecisions())).toEqual([]);
+
+    // Restarted with the setting: the timers come back from the changelog and fire without input.
+    const on = await startEngine(stack, fakeDomain(), { groupId, instanceId: 'idle-on', idleAdvanceMs: 1_000 });
+    try {
+      await waitFor('timer decisions', async () => timerDecisions(await committedDecisions()).length >= customers.size, 30_000);
+      const all = await committedDecisions();
+      const timers = timerDecisions(all);
+      expect(new Set(timers.map((d) => d.customerId))).toEqual(customers);
+      expect(all.length).toBe(events.length + customers.size); // nothing twice
+      // Each at its due time (last event + inactivity), not at the wall clock that noticed it.
+      for (const d of timers) {
+        const last = Math.max(...events.filter((e) => e.value.customerId === d.customerId).map((e) => e.value.eventTime));
+        expect(d.eventTime).toBe(last + INACTIVITY_MS);
+      }
+      expect(on.engine.status().partitions[0]!.streamTime).toBeGreaterThan(Math.max(...events.map((e) => e.value.eventTime)));
+    } finally {
+      await on.engine.stop();
+    }
+  });
+});

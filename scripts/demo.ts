@@ -8,13 +8,13 @@
  *
  * Each run has its own topic prefix and ClickHouse folder (printed at the end), so runs never mix.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecFromConfig, type Decision, kafkaFromConfig, loadConfig, silentLogger, topicNames } from '../services/core/src';
+import { repoRoot as root, type ServiceName, type ServiceProcess, scrape, startService, stopService, total, totalsBy, waitReady } from './lib/services';
 
-const root = resolve(__dirname, '..');
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '45' },
@@ -40,76 +40,31 @@ const env: NodeJS.ProcessEnv = {
 };
 const config = loadConfig(env);
 const ports = { gateway: config.gatewayPort, engine: config.enginePort, analytics: config.analyticsPort };
-const children: ChildProcess[] = [];
+const children: ServiceProcess[] = [];
 
-function start(service: string, args: string[] = []): ChildProcess {
-  const log = createWriteStream(join(logDir, `${run}-${service}.log`));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', service, 'src', 'main.ts'), ...args], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  children.push(child);
-  child.on('exit', (code, signal) => {
+function start(service: ServiceName, port: number, args: string[] = []): ServiceProcess {
+  const svc = startService(service, { env, port, args, logFile: join(logDir, `${run}-${service}.log`) });
+  children.push(svc);
+  void svc.exited.then((code) => {
     if (!stopping && service !== 'simulator') {
-      console.error(`\n${service} exited (${code ?? signal}); see .stack/logs/${run}-${service}.log`);
+      console.error(`\n${service} exited (${code ?? svc.exit?.signal}); see .stack/logs/${run}-${service}.log`);
       void shutdown(1);
     }
   });
-  return child;
+  return svc;
 }
 
 let stopping = false;
 async function shutdown(code: number): Promise<never> {
   stopping = true;
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  await Promise.all(children.map((c) => stopService(c)));
   process.exit(code);
 }
 process.on('SIGINT', () => void shutdown(130));
 
-async function waitReady(service: string, port: number, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`${service} not ready on port ${port} after ${timeoutMs / 1000}s; see .stack/logs/${run}-${service}.log`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-type Samples = { name: string; labels: Record<string, string>; value: number }[];
-async function scrape(port: number): Promise<Samples> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
-    const out: Samples = [];
-    for (const line of text.split('\n')) {
-      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!m) continue;
-      const labels: Record<string, string> = {};
-      for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-      out.push({ name: m[1]!, labels, value: Number(m[3]) });
-    }
-    return out;
-  } catch {
-    return [];
-  }
-}
-const total = (s: Samples, name: string, where: Record<string, string> = {}) =>
-  s.filter((x) => x.name === name && Object.entries(where).every(([k, v]) => x.labels[k] === v)).reduce((n, x) => n + x.value, 0);
-const by = (s: Samples, name: string, label: string) => {
-  const m = new Map<string, number>();
-  for (const x of s) if (x.name === name) m.set(x.labels[label] ?? '', (m.get(x.labels[label] ?? '') ?? 0) + x.value);
-  return m;
-};
-
 async function status(): Promise<{ line: string; engineLag: number; sinkLag: number }> {
   const [g, e, a] = await Promise.all([scrape(ports.gateway), scrape(ports.engine), scrape(ports.analytics)]);
-  const actions = [...by(e, 'nextact_engine_decisions_total', 'action')]
+  const actions = [...totalsBy(e, 'nextact_engine_decisions_total', 'action')]
     .sort((x, y) => y[1] - x[1])
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
@@ -150,15 +105,13 @@ function showDecision(d: Decision): string {
 
 async function main(): Promise<void> {
   console.log(`== run ${run}: topics ${config.topicPrefix}*, ClickHouse ${env.CHDB_PATH}, logs .stack/logs/${run}-*.log`);
-  start('engine');
-  start('analytics');
-  start('gateway');
-  await Promise.all([waitReady('engine', ports.engine), waitReady('analytics', ports.analytics), waitReady('gateway', ports.gateway)]);
+  const services = [start('engine', ports.engine), start('analytics', ports.analytics), start('gateway', ports.gateway)];
+  await Promise.all(services.map((svc) => waitReady(svc, 180_000)));
   console.log(
     `== gateway :${ports.gateway}, engine :${ports.engine}, analytics :${ports.analytics} ready; simulating ${values.customers} customers at ${values.rate} events/s for ${values.seconds}s (seed ${seed})`,
   );
 
-  const sim = start('simulator', [
+  const sim = start('simulator', 0, [
     '--seed',
     seed,
     '--customers',
@@ -175,7 +128,7 @@ async function main(): Promise<void> {
     '--no-progress',
   ]);
   const ticker = setInterval(async () => console.log(`   ${(await status()).line}`), 3_000);
-  const simCode = await new Promise<number | null>((r) => sim.once('exit', (code) => r(code)));
+  const simCode = await sim.exited;
   clearInterval(ticker);
   if (simCode !== 0) throw new Error(`simulator exited with ${simCode}; see .stack/logs/${run}-simulator.log`);
 

@@ -7,19 +7,27 @@
  * chdb allows one process per data folder, so the analytics process owns the store and the test
  * reads the reports over its HTTP API).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import {
+  freePort,
+  logTail,
+  repoRoot as root,
+  type ServiceName,
+  type ServiceProcess,
+  scrape,
+  startService,
+  stopService,
+  total,
+  waitReady,
+} from '../../scripts/lib/services';
 import type { AttributionReport, SatisfactionReport, UpliftRow } from '../../services/analytics/src/attribution';
 import { kafkaFromConfig, loadConfig, silentLogger, topicSpecs } from '../../services/core/src';
 
 jest.setTimeout(300_000);
-
-const root = resolve(__dirname, '..', '..');
 
 // Ground truth, stated here and passed to the simulator explicitly. The lift is twice the default
 // 0.15 so a run of under 3 minutes has the power to show it (see the size check below).
@@ -42,67 +50,22 @@ const SEED = Number(process.env.E2E_SEED ?? 20261123);
 
 const prefix = `e2e-gt-${randomBytes(4).toString('hex')}.`;
 const dir = mkdtempSync(join(tmpdir(), 'nextact-e2e-gt-'));
-const children: ChildProcess[] = [];
+const children: ServiceProcess[] = [];
 let env: NodeJS.ProcessEnv;
 let ports: { engine: number; analytics: number; simulator: number };
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
+function start(service: ServiceName, port: number, args: string[] = []): ServiceProcess {
+  const svc = startService(service, { env, port, args, logFile: join(dir, `${service}.log`) });
+  children.push(svc);
+  return svc;
 }
 
-function start(service: string, args: string[] = []): ChildProcess {
-  const log = createWriteStream(join(dir, `${service}.log`));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', service, 'src', 'main.ts'), ...args], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  children.push(child);
-  return child;
-}
-
-const tail = (service: string) => {
-  try {
-    return readFileSync(join(dir, `${service}.log`), 'utf8')
-      .split('\n')
-      .slice(-15)
-      .join('\n');
-  } catch {
-    return '(no log)';
-  }
+const tailOf = (service: ServiceName) => {
+  const svc = children.find((c) => c.name === service);
+  return svc ? logTail(svc, 15) : '(not started)';
 };
 
-async function waitReady(service: string, child: ChildProcess, port: number, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${service} exited before ready:\n${tail(service)}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`${service} not ready on ${port} after ${timeoutMs / 1000}s:\n${tail(service)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{.*\})? (\S+)$/.exec(line);
-    if (m && m[1] === name) sum += Number(m[2]);
-  }
-  return sum;
-}
+const metric = async (port: number, name: string) => total(await scrape(port), name);
 
 async function report<T>(name: string, params: Record<string, string> = {}): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${ports.analytics}/v1/reports/${name}?${new URLSearchParams(params)}`, {
@@ -158,29 +121,11 @@ beforeAll(async () => {
     SIMULATOR_PORT: String(ports.simulator),
     LOG_LEVEL: 'warn',
   };
-  const engine = start('engine');
-  const analytics = start('analytics');
-  await Promise.all([waitReady('engine', engine, ports.engine), waitReady('analytics', analytics, ports.analytics)]);
+  await Promise.all([start('engine', ports.engine), start('analytics', ports.analytics)].map((svc) => waitReady(svc, 120_000)));
 });
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  await Promise.all(
-    children.map((c) =>
-      c.exitCode === null && c.signalCode === null
-        ? new Promise((r) => {
-            const t = setTimeout(() => {
-              c.kill('SIGKILL');
-              r(null);
-            }, 20_000);
-            c.once('exit', () => {
-              clearTimeout(t);
-              r(null);
-            });
-          })
-        : null,
-    ),
-  );
+  await Promise.all(children.map((c) => stopService(c)));
   const config = loadConfig({ ...process.env, NEXTACT_TOPIC_PREFIX: prefix });
   const kafka = kafkaFromConfig(config, silentLogger, 'e2e-ground-truth-cleanup');
   const admin = await kafka.admin();
@@ -199,7 +144,7 @@ afterAll(async () => {
 test('the reports recover the ground-truth conversion lift and CSAT harm, with control groups', async () => {
   const t0 = Date.now();
   // `--name=value`: parseArgs refuses a separate argument that starts with a dash (-1).
-  const sim = start('simulator', [
+  const sim = start('simulator', ports.simulator, [
     `--seed=${SEED}`,
     `--customers=${CUSTOMERS}`,
     `--count=${EVENTS}`,
@@ -215,8 +160,8 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
     '--stage-from=decision',
     '--no-progress',
   ]);
-  const code = await new Promise<number | null>((r) => sim.once('exit', (c) => r(c)));
-  if (code !== 0) throw new Error(`simulator exited with ${code}:\n${tail('simulator')}`);
+  const code = await sim.exited;
+  if (code !== 0) throw new Error(`simulator exited with ${code}:\n${tailOf('simulator')}`);
   const simSec = (Date.now() - t0) / 1000;
 
   // Caught up: both lags are 0 and the sink's row count stays unchanged over three polls (longer
@@ -228,7 +173,7 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
   let stable = 0;
   let lags = { engine: -1, sink: -1 };
   while (stable < 3) {
-    if (Date.now() > deadline) throw new Error(`engine/sink did not catch up (${last}):\n${tail('engine')}\n${tail('analytics')}`);
+    if (Date.now() > deadline) throw new Error(`engine/sink did not catch up (${last}):\n${tailOf('engine')}\n${tailOf('analytics')}`);
     await new Promise((r) => setTimeout(r, 2_000));
     const [engineLag, sinkLag, sinkRows] = await Promise.all([
       metric(ports.engine, 'nextact_engine_consumer_lag'),

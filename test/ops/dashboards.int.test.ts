@@ -16,14 +16,22 @@
  * (no lifecycle API, rule dir not writable), it evaluates the alert expressions through the query
  * API and requires them to hold on polls 10 s apart, which is what `for: 10s` would do.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { createLogger, kafkaFromConfig, loadConfig, topicNames } from '@nextact/core';
 import { parse, stringify } from 'yaml';
+import {
+  freePort,
+  logTail,
+  type ServiceName,
+  type ServiceProcess,
+  signalService,
+  startService as startServiceProcess,
+  stopService,
+  waitReady,
+} from '../../scripts/lib/services';
 import { contractSeries, type DashboardQuery, dashboardQueries, metricNames, repoRoot, substitute } from './promql';
 
 jest.setTimeout(240_000);
@@ -55,17 +63,6 @@ async function waitFor<T>(what: string, timeoutMs: number, intervalMs: number, p
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     await sleep(intervalMs);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 // ------------------------------------------------------------------ Prometheus API
@@ -104,79 +101,11 @@ interface PromAlert {
 
 // ------------------------------------------------------------------ child services
 
-interface Service {
-  name: 'gateway' | 'engine' | 'analytics' | 'simulator';
-  port: number;
-  instance: string;
-  proc: ChildProcess;
-  logFile: string;
-  exit?: { code: number | null; signal: NodeJS.Signals | null };
-}
+/** A service child plus its Prometheus instance label. */
+type Service = ServiceProcess & { instance: string };
 
-function startService(name: Service['name'], port: number, env: NodeJS.ProcessEnv, logDir: string, args: string[] = []): Service {
-  const logFile = join(logDir, `${name}-${port}.log`);
-  const fd = openSync(logFile, 'a');
-  // detached: own process group, so SIGSTOP/SIGCONT/SIGTERM reach npx, tsx and node alike.
-  const proc = spawn('npx', ['--no-install', 'tsx', `services/${name}/src/main.ts`, ...args], {
-    cwd: repoRoot,
-    env,
-    detached: true,
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  const svc: Service = { name, port, instance: `127.0.0.1:${port}`, proc, logFile };
-  proc.once('exit', (code, signal) => {
-    svc.exit = { code, signal };
-  });
-  return svc;
-}
-
-function signalGroup(svc: Service, signal: NodeJS.Signals): void {
-  if (svc.proc.pid === undefined) return;
-  try {
-    process.kill(-svc.proc.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** True while any process of the service's group (npx, tsx, node) is alive. */
-function groupAlive(svc: Service): boolean {
-  if (svc.proc.pid === undefined) return false;
-  try {
-    process.kill(-svc.proc.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopService(svc: Service): Promise<void> {
-  if (svc.proc.pid === undefined || !groupAlive(svc)) return;
-  if (!svc.exit) {
-    signalGroup(svc, 'SIGCONT');
-    signalGroup(svc, 'SIGTERM');
-  }
-  // Wait for the whole group: the node grandchild may still be flushing (chdb) after npx exits.
-  const deadline = Date.now() + 15_000;
-  while (groupAlive(svc) && Date.now() < deadline) await sleep(100);
-  if (groupAlive(svc)) process.kill(-svc.proc.pid, 'SIGKILL');
-}
-
-function logTail(svc: Service, lines = 30): string {
-  try {
-    return readFileSync(svc.logFile, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function waitReady(svc: Service, timeoutMs: number): Promise<void> {
-  await waitFor(`${svc.name} /readyz on ${svc.instance}`, timeoutMs, 500, async () => {
-    if (svc.exit) throw new Fatal(`${svc.name} exited (${JSON.stringify(svc.exit)}):\n${logTail(svc)}`);
-    const res = await fetch(`http://${svc.instance}/readyz`).catch(() => undefined);
-    return res?.status === 200 ? true : undefined;
-  });
+function startService(name: ServiceName, port: number, env: NodeJS.ProcessEnv, logDir: string, args: string[] = []): Service {
+  return Object.assign(startServiceProcess(name, { env, port, args, logFile: join(logDir, `${name}-${port}.log`) }), { instance: `127.0.0.1:${port}` });
 }
 
 // ------------------------------------------------------------------ Prometheus config discovery
@@ -357,8 +286,8 @@ describe('ops: dashboards and alerts against a real pipeline', () => {
 
   afterAll(async () => {
     // Simulator first so nothing new is produced while the rest drain.
-    await Promise.all(services.filter((s) => s.name === 'simulator').map(stopService));
-    await Promise.all(services.filter((s) => s.name !== 'simulator').map(stopService));
+    await Promise.all(services.filter((s) => s.name === 'simulator').map((svc) => stopService(svc, 15_000)));
+    await Promise.all(services.filter((s) => s.name !== 'simulator').map((svc) => stopService(svc, 15_000)));
     if (targetsFile) rmSync(targetsFile, { force: true });
     if (rulesWritten && files.ruleFile) {
       rmSync(files.ruleFile, { force: true });
@@ -507,12 +436,12 @@ describe('ops: dashboards and alerts against a real pipeline', () => {
     let on = true;
     const loop = (async () => {
       while (on) {
-        signalGroup(engine, 'SIGSTOP');
+        signalService(engine, 'SIGSTOP');
         await sleep(1_800);
-        signalGroup(engine, 'SIGCONT');
+        signalService(engine, 'SIGCONT');
         await sleep(200);
       }
-      signalGroup(engine, 'SIGCONT');
+      signalService(engine, 'SIGCONT');
     })();
     return async () => {
       on = false;

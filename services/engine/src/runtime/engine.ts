@@ -74,6 +74,8 @@ export class Engine<J, L> {
   private stopping = false;
   private readonly blockedUntil = new Map<number, number>();
   private idleTicker?: NodeJS.Timeout;
+  /** Consecutive failed opens per partition (backoff of the retry). */
+  private readonly openFailures = new Map<number, number>();
 
   constructor(private readonly options: EngineOptions<J, L>) {
     this.topics = topicNames(options.topicPrefix);
@@ -236,11 +238,22 @@ export class Engine<J, L> {
       ready.then(
         () => {
           slot.restored = true;
+          this.openFailures.delete(task.partition);
         },
         async (err) => {
-          this.log.error('opening partition failed; will retry on its next batch', { partition: task.partition, err });
+          // Retried on a timer, not only by the next batch: right after topics are created the
+          // broker may not know a changelog leader yet, and a partition without input (or an engine
+          // that is not ready, so nobody sends input) would otherwise never open.
+          const failures = (this.openFailures.get(task.partition) ?? 0) + 1;
+          this.openFailures.set(task.partition, failures);
+          const delayMs = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
+          this.log.error('opening partition failed; retrying', { partition: task.partition, failures, delayMs, err });
           if (this.slots.get(task.partition) === slot) this.slots.delete(task.partition);
           await task.release('open failed', { checkpoint: false });
+          setTimeout(() => {
+            const p = task.partition;
+            if (!this.stopping && this.owned.has(p) && !this.slots.has(p)) this.open([p]);
+          }, delayMs).unref();
         },
       );
     }

@@ -1,4 +1,9 @@
 /**
+ * Partitions without input: nothing may wait for a batch that never comes.
+ *
+ * Opening a partition retries on its own after a failure (right after topic creation the broker
+ * may not know a changelog leader yet), instead of waiting for the partition's next batch.
+ *
  * Timers on quiet partitions. Stream time only moves with input, so without ENGINE_IDLE_ADVANCE_MS
  * a timer whose partition goes quiet waits for the next event; with it, the wall clock moves
  * stream time after the idle period and the timer decisions are committed in their own transaction
@@ -10,7 +15,7 @@ import { decodeDecisions, makeEvents, produceEvents, readTopic, startEngine, typ
 
 jest.setTimeout(90_000);
 
-describe('engine runtime: timers on an idle partition', () => {
+describe('engine runtime: quiet partitions', () => {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await testStack('idle', 1);
@@ -27,7 +32,9 @@ describe('engine runtime: timers on an idle partition', () => {
     // Event times a little over the fake domain's inactivity period in the past: every timer is due
     // by the wall clock, none by stream time (the newest event).
     const now = Date.now();
-    const events = makeEvents(6, 3, 7).map((e, i) => ({ ...e, value: { ...e.value, eventTime: now - INACTIVITY_MS - 30_000 + i * 1_000 } })) as ReturnType<typeof makeEvents>;
+    const events = makeEvents(6, 3, 7).map((e, i) => ({ ...e, value: { ...e.value, eventTime: now - INACTIVITY_MS - 30_000 + i * 1_000 } })) as ReturnType<
+      typeof makeEvents
+    >;
     const customers = new Set(events.map((e) => e.value.customerId));
 
     const off = await startEngine(stack, fakeDomain(), { groupId, instanceId: 'idle-off' });
@@ -53,6 +60,37 @@ describe('engine runtime: timers on an idle partition', () => {
       expect(on.engine.status().partitions[0]!.streamTime).toBeGreaterThan(Math.max(...events.map((e) => e.value.eventTime)));
     } finally {
       await on.engine.stop();
+    }
+  });
+
+  it('retry a failed open without waiting for input', async () => {
+    const groupId = `${stack.prefix}engine-open`;
+    const events = makeEvents(20, 4, 9, 'open');
+    const first = await startEngine(stack, fakeDomain(), { groupId, instanceId: 'open-a', stateDir: undefined });
+    await produceEvents(stack, events);
+    await waitCaughtUp(stack, groupId);
+    await first.engine.stop();
+
+    // The next owner's first restore fails (its first journey read throws); no input follows.
+    let failures = 0;
+    const base = fakeDomain();
+    const flaky = {
+      ...base,
+      deserialiseJourney: (bytes: Buffer) => {
+        if (failures === 0) {
+          failures++;
+          throw new Error('restore failed once on purpose');
+        }
+        return base.deserialiseJourney(bytes);
+      },
+    };
+    const second = await startEngine(stack, flaky, { groupId, instanceId: 'open-b', stateDir: undefined });
+    try {
+      await waitFor('the partition restored after the failed open', () => second.engine.readiness().ready, 20_000);
+      expect(failures).toBe(1);
+      expect(second.engine.status().partitions[0]).toMatchObject({ restored: true, journeys: new Set(events.map((e) => e.value.customerId)).size });
+    } finally {
+      await second.engine.stop();
     }
   });
 });

@@ -97,7 +97,7 @@ function assess(policy: Policy, j: JourneyState, learner: LearnerState, kind: Tr
   const fatigueWindow = days(policy.contactPolicy.fatigueWindowDays);
   const recentContacts = j.contacts.filter((c) => now - c.at < fatigueWindow).length;
   const gateCtx: GateContext = { policy, journey: j, trigger: kind, now, unhappy };
-  const scoreCtx: ScoringContext = { policy, learner, stage: j.stage, trigger: kind, unhappy, recentContacts };
+  const scoreCtx: ScoringContext = { policy, learner, stage: j.stage, trigger: kind, unhappy, recentContacts, now };
   const reasons: string[] = [];
   const channels = new Map<string, Channel>();
   const candidates = actions.map((action) => {
@@ -196,7 +196,7 @@ function learn(policy: Policy, j: JourneyState, learner: LearnerState, event: Cu
   if (!decision?.deliver || decision.learned) return learner;
   if (!policy.actions.some((a) => a.id === decision.actionId)) return learner;
   decision.learned = true;
-  return observe(learner, decision.actionId, decision.stage, signal);
+  return observe(learner, decision.actionId, decision.stage, signal, o.eventTime, policy.learning.halfLifeDays);
 }
 
 export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, LearnerState> {

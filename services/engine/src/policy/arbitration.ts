@@ -25,6 +25,8 @@ export interface ScoringContext {
   unhappy: boolean;
   /** Delivered contacts (all kinds) within the fatigue window. */
   recentContacts: number;
+  /** Event time of the decision (the learner's counts decay to it). */
+  now: number;
 }
 
 export function benefitOf(action: ActionSpec, ctx: ScoringContext): number {
@@ -33,7 +35,7 @@ export function benefitOf(action: ActionSpec, ctx: ScoringContext): number {
 }
 
 export function scoreAction(action: ActionSpec, ctx: ScoringContext, eligible: boolean): ScoredAction {
-  const p = propensity(ctx.policy, ctx.learner, action.id, ctx.stage);
+  const p = propensity(ctx.policy, ctx.learner, action.id, ctx.stage, ctx.now);
   const value = action.value - action.cost;
   const contextWeight = action.contextWeights[ctx.trigger] ?? 1;
   const benefit = benefitOf(action, ctx);

@@ -4,6 +4,11 @@
  * so a new policy version can change priors without rewriting state. Propensity = posterior mean
  * alpha / (alpha + beta) with alpha = prior.alpha + successes, beta = prior.beta + failures.
  *
+ * With `learning.halfLifeDays`, counts decay by half over that much event time (each arm keeps the
+ * event time its counts are as of; reads decay them to the decision's time without storing), so the
+ * learner follows customers whose response changes instead of freezing on old evidence. Event
+ * time keeps it replay-exact.
+ *
  * Outcome rule: CLICKED and CONVERTED are successes; DISMISSED, COMPLAINED and UNSUBSCRIBED are
  * failures; DELIVERED and OPENED carry no signal. The first informative outcome of a decision is the
  * one counted (callers mark the decision learned), so a click followed by a conversion counts once.
@@ -11,12 +16,15 @@
 import type { JourneyStage, OutcomeKind } from '@nextact/core';
 import { ErrorCodes, NextActError } from '@nextact/core';
 import type { BetaPrior, Policy } from './types';
+import { days } from './units';
 
 export const LEARNER_SCHEMA_VERSION = 1;
 
 export interface ArmCounts {
   successes: number;
   failures: number;
+  /** Event time the counts are as of (decay); absent in learners written before decay existed. */
+  at?: number;
 }
 
 export interface LearnerState {
@@ -52,22 +60,42 @@ export function priorFor(policy: Policy, actionId: string): BetaPrior {
   return policy.learning.actionPriors[actionId] ?? policy.learning.prior;
 }
 
-export function posterior(policy: Policy, learner: LearnerState, actionId: string, stage: JourneyStage): BetaPrior {
-  const prior = priorFor(policy, actionId);
-  const counts = learner.arms[armKey(actionId, stage)];
-  return { alpha: prior.alpha + (counts?.successes ?? 0), beta: prior.beta + (counts?.failures ?? 0) };
+/** Weight of evidence `ageMs` old: 1 without decay, halved every half-life. */
+function decay(ageMs: number, halfLifeDays: number | undefined): number {
+  if (halfLifeDays === undefined || ageMs <= 0) return 1;
+  return 2 ** (-ageMs / days(halfLifeDays));
 }
 
-export function propensity(policy: Policy, learner: LearnerState, actionId: string, stage: JourneyStage): number {
-  const { alpha, beta } = posterior(policy, learner, actionId, stage);
+/** The prior plus the arm's counts, decayed to `now` (event time) when the policy sets a half-life. */
+export function posterior(policy: Policy, learner: LearnerState, actionId: string, stage: JourneyStage, now?: number): BetaPrior {
+  const prior = priorFor(policy, actionId);
+  const counts = learner.arms[armKey(actionId, stage)];
+  if (!counts) return prior;
+  const w = now === undefined || counts.at === undefined ? 1 : decay(now - counts.at, policy.learning.halfLifeDays);
+  return { alpha: prior.alpha + w * counts.successes, beta: prior.beta + w * counts.failures };
+}
+
+export function propensity(policy: Policy, learner: LearnerState, actionId: string, stage: JourneyStage, now?: number): number {
+  const { alpha, beta } = posterior(policy, learner, actionId, stage, now);
   return alpha / (alpha + beta);
 }
 
-/** Returns a new learner with one observation added (the input is not modified). */
-export function observe(learner: LearnerState, actionId: string, stage: JourneyStage, success: boolean): LearnerState {
+/**
+ * Returns a new learner with one observation at event time `at` added (the input is not modified).
+ * Older counts decay to `at` first; a late observation (before the counts' time) is added with
+ * its own decayed weight instead, so the counts' time never goes back.
+ */
+export function observe(learner: LearnerState, actionId: string, stage: JourneyStage, success: boolean, at: number, halfLifeDays?: number): LearnerState {
   const key = armKey(actionId, stage);
-  const before = learner.arms[key] ?? { successes: 0, failures: 0 };
-  const after = success ? { ...before, successes: before.successes + 1 } : { ...before, failures: before.failures + 1 };
+  const before = learner.arms[key] ?? { successes: 0, failures: 0, at };
+  const asOf = Math.max(before.at ?? at, at);
+  const kept = decay(asOf - (before.at ?? at), halfLifeDays);
+  const added = decay(asOf - at, halfLifeDays);
+  const after: ArmCounts = {
+    successes: before.successes * kept + (success ? added : 0),
+    failures: before.failures * kept + (success ? 0 : added),
+    at: asOf,
+  };
   return { ...learner, arms: { ...learner.arms, [key]: after } };
 }
 

@@ -109,6 +109,7 @@ export const policySchema = closed({
     {
       prior,
       actionPriors: { type: 'object', additionalProperties: prior, default: {} },
+      halfLifeDays: positive,
     },
     ['prior'],
   ),

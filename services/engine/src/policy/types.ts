@@ -155,6 +155,8 @@ export interface Policy {
   learning: {
     prior: BetaPrior;
     actionPriors: Record<string, BetaPrior>;
+    /** Observed counts lose half their weight over this much event time; never when absent. */
+    halfLifeDays?: number;
   };
   experiments: ExperimentSpec[];
   actions: ActionSpec[];

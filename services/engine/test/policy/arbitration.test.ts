@@ -69,7 +69,7 @@ describe('worked arbitration example (fixtures/arbitration.yaml)', () => {
 
   it('do_nothing gains with contact fatigue; a nudge loses on an unhappy customer', () => {
     const learner = initialLearner();
-    const ctx = { policy, learner, stage: 'CONSIDERATION' as const, trigger: 'BROWSE' as const, unhappy: false, recentContacts: 2 };
+    const ctx = { policy, learner, stage: 'CONSIDERATION' as const, trigger: 'BROWSE' as const, unhappy: false, recentContacts: 2, now: 0 };
     const nothing = policy.actions.find((a) => a.id === 'do_nothing')!;
     const push = policy.actions.find((a) => a.id === 'push_nudge')!;
     expect(scoreAction(nothing, ctx, true)).toMatchObject({ benefit: 2, score: 1 }); // 0.5 × (1 + 0.5 × 2)

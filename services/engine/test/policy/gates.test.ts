@@ -56,7 +56,9 @@ describe('consent gate', () => {
 
   it('a multi-channel action uses its first available channel: WEB on site, EMAIL otherwise', () => {
     const policy = policyWith((p) => {
-      p.actions.find((a) => a.id === 'recommend_product')!.eligibility.stages = ['PURCHASE'];
+      const recommend = p.actions.find((a) => a.id === 'recommend_product')!;
+      recommend.eligibility.stages = ['PURCHASE'];
+      recommend.cooldownHours = 0; // whether the purchase's own decision chose it must not matter
     });
     // A purchase is not a live decision point, so WEB is unavailable and the recommendation goes by email.
     const afterPurchase = run([browse(C, T0 - DAY), purchase(C, T0)], policy).last;

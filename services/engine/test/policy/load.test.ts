@@ -17,7 +17,7 @@ function errorOf(fn: () => unknown): NextActError {
 describe('loadPolicy', () => {
   it('loads the shipped policy with its version, catalogue and defaults filled in', () => {
     const policy = loadPolicy(POLICY_PATH);
-    expect(policy.version).toBe('2026-11-23.3');
+    expect(policy.version).toBe('2026-11-23.4');
     expect(policy.actions.map((a) => a.id)).toEqual([
       'recommend_product',
       'offer_discount',
@@ -69,7 +69,7 @@ describe('loadPolicy', () => {
     const err = errorOf(() => parsePolicy(text, 'policy.yaml'));
     const messages = err.message.split('\n');
     expect(messages).toContain(`policy.yaml:${lineOf('temperature: 0')}:16: arbitration.temperature must be > 0`);
-    expect(messages).toContain(`policy.yaml:${lineOf('controlShare: "many"')}:19: experiments[3].controlShare must be a number`);
+    expect(messages).toContain(`policy.yaml:${lineOf('controlShare: "many"')}:19: experiments[4].controlShare must be a number`);
     // proactive_chat lost its value: reported at the start of that action's mapping.
     expect(messages).toContain(`policy.yaml:${lineOf('- id: proactive_chat')}:5: actions[2] is missing required property 'value'`);
     expect(messages).toHaveLength(3);

@@ -51,29 +51,6 @@ type Item = { record: ConsumedRecord; event: CustomerEvent } | { record: Consume
 
 const eventNames = new Set<string>(customerEventNames);
 
-/** Bytes of records per send inside a transaction; each send becomes one record batch per partition. */
-const MAX_SEND_BYTES = 512 * 1024;
-
-/** Splits records into consecutive slices of at most `maxBytes` (estimated), keeping order. */
-export function slices(records: OutgoingRecord[], maxBytes: number): OutgoingRecord[][] {
-  const out: OutgoingRecord[][] = [];
-  let current: OutgoingRecord[] = [];
-  let size = 0;
-  for (const r of records) {
-    let bytes = 64 + Buffer.byteLength(r.key) + (r.value?.length ?? 0);
-    for (const [k, v] of Object.entries(r.headers ?? {})) bytes += k.length + Buffer.byteLength(v) + 4;
-    if (current.length > 0 && size + bytes > maxBytes) {
-      out.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(r);
-    size += bytes;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
-}
-
 /** Transactional id per input partition: the new owner's init fences the old one (no KIP-447 in kafkajs). */
 export const transactionalIdFor = (groupId: string, topic: string, partition: number): string => `${groupId}-${topic}-${partition}`;
 
@@ -181,7 +158,7 @@ export class PartitionTask<J, L> {
     const out = this.outgoing(fx, []);
     try {
       await this.producer!.transact(async (tx) => {
-        for (const slice of slices(out.records, MAX_SEND_BYTES)) await tx.send(slice);
+        await tx.send(out.records);
       });
     } catch (err) {
       this.ctx.metrics.transactions.inc({ result: 'abort' });
@@ -242,8 +219,7 @@ export class PartitionTask<J, L> {
     const nextOffset = (BigInt(last.offset) + 1n).toString();
     try {
       await this.producer!.transact(async (tx) => {
-        // The broker refuses record batches over message.max.bytes (1 MiB default): send in slices.
-        for (const slice of slices(out.records, MAX_SEND_BYTES)) await tx.send(slice);
+        await tx.send(out.records); // core cuts it into chunks below message.max.bytes
         if (!batch.stillOwned()) throw new StaleBatchError(this.partition);
         await tx.commitConsumed(ctx.groupId, [{ topic: ctx.topics.customerEvents, partition: this.partition, offset: nextOffset }]);
       });

@@ -9,7 +9,6 @@ import { gateResults } from '../../src/runtime/metrics';
 import { emptyEffects, MAX_TIMERS_AT_ONE_INSTANT, Processor } from '../../src/runtime/processor';
 import { engineSettings } from '../../src/runtime/settings';
 import { LEARNER_KEY, PartitionStore, readCheckpoint, STREAM_TIME_KEY, writeCheckpoint } from '../../src/runtime/store';
-import { slices } from '../../src/runtime/task';
 import { TimerIndex } from '../../src/runtime/timers';
 import { fakeDomain, INACTIVITY_MS } from './fake-domain';
 import { makeEvents } from './helpers';
@@ -191,15 +190,5 @@ describe('isFenced', () => {
     expect(isFenced(new Error('transaction x', { cause: inner }))).toBe(true);
     expect(isFenced(Object.assign(new Error('x'), { type: 'INVALID_PRODUCER_EPOCH' }))).toBe(true);
     expect(isFenced(new Error('connection refused'))).toBe(false);
-  });
-});
-
-describe('slices', () => {
-  it('keeps order and bounds each slice', () => {
-    const records = Array.from({ length: 50 }, (_, i) => ({ topic: 't', key: `k${i}`, value: Buffer.alloc(100 + i * 10) }));
-    const parts = slices(records, 1_000);
-    expect(parts.flat()).toEqual(records);
-    expect(parts.length).toBeGreaterThan(5);
-    for (const part of parts) if (part.length > 1) expect(part.reduce((n, r) => n + 64 + r.key.length + (r.value?.length ?? 0), 0)).toBeLessThanOrEqual(1_000);
   });
 });

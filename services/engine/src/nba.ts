@@ -146,7 +146,7 @@ function scheduleFollowUp(j: JourneyState, f: FollowUp): void {
  * draw is made, so the logged probability is 1; the arm is the deferring experiment's CONTROL.
  */
 export function decideFollowUp(policy: Policy, j: JourneyState, learner: LearnerState, f: FollowUp, decisionTime: number): Decision {
-  j.followUps = j.followUps.filter((x) => x !== f && x.decisionId !== f.decisionId);
+  j.followUps = j.followUps.filter((x) => x.decisionId !== f.decisionId);
   const triggerEventId = `followup:${f.decisionId}`;
   const action = policy.actions.find((a) => a.id === f.actionId);
   const doNothing = policy.actions.find((a) => a.id === DO_NOTHING)!;

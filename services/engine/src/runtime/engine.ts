@@ -111,7 +111,7 @@ export class Engine<J, L> {
     await consumer.run((batch) => this.handle(batch));
     const idleMs = o.idleAdvanceMs;
     if (idleMs !== undefined) {
-      this.idleTicker = setInterval(() => this.advanceIdle(idleMs), Math.min(1_000, Math.max(100, idleMs / 4)));
+      this.idleTicker = setInterval(() => this.advanceIdle(idleMs), Math.min(1_000, idleMs / 4));
       this.idleTicker.unref();
     }
     this.log.info('engine started', { input: this.topics.customerEvents, concurrency: o.concurrency });
@@ -166,13 +166,9 @@ export class Engine<J, L> {
   private advanceIdle(idleMs: number): void {
     if (this.stopping) return;
     const now = Date.now();
-    // A partition released after a failed transaction is otherwise reopened by its next batch,
-    // which a quiet partition may not get for a long time.
-    const closed = [...this.owned].filter((p) => !this.slots.has(p) && (this.blockedUntil.get(p) ?? 0) <= now);
-    if (closed.length > 0) this.open(closed);
     for (const slot of this.slots.values()) {
       if (!slot.restored || slot.task.released) continue;
-      // A failed transaction released the task; the group hands the partition out again.
+      // A failed transaction releases the task, which reopens itself (see open).
       slot.task.advanceIdle(now, idleMs).catch((err) => this.log.warn('idle timer advance failed', { partition: slot.task.partition, err }));
     }
   }
@@ -233,6 +229,7 @@ export class Engine<J, L> {
       const slot: Slot<J, L> = { task, ready, restored: false };
       task.onReleased = (t) => {
         if (this.slots.get(t.partition)?.task === t) this.slots.delete(t.partition);
+        this.reopenLater(t.partition);
       };
       this.slots.set(task.partition, slot);
       ready.then(
@@ -241,22 +238,29 @@ export class Engine<J, L> {
           this.openFailures.delete(task.partition);
         },
         async (err) => {
-          // Retried on a timer, not only by the next batch: right after topics are created the
-          // broker may not know a changelog leader yet, and a partition without input (or an engine
-          // that is not ready, so nobody sends input) would otherwise never open.
           const failures = (this.openFailures.get(task.partition) ?? 0) + 1;
           this.openFailures.set(task.partition, failures);
-          const delayMs = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
-          this.log.error('opening partition failed; retrying', { partition: task.partition, failures, delayMs, err });
+          this.log.error('opening partition failed; retrying', { partition: task.partition, failures, err });
           if (this.slots.get(task.partition) === slot) this.slots.delete(task.partition);
           await task.release('open failed', { checkpoint: false });
-          setTimeout(() => {
-            const p = task.partition;
-            if (!this.stopping && this.owned.has(p) && !this.slots.has(p)) this.open([p]);
-          }, delayMs).unref();
         },
       );
     }
+  }
+
+  /**
+   * Reopens a partition this instance still owns after its task was released (a failed open or
+   * transaction), on a timer rather than only on the partition's next batch: a partition without
+   * input, or one whose engine is not ready yet so nobody sends input (right after topic creation
+   * the changelog may have no leader), would otherwise stay closed. Backs off on repeated failed opens.
+   */
+  private reopenLater(partition: number): void {
+    if (this.stopping || !this.owned.has(partition)) return;
+    const delayMs = Math.min(10_000, 250 * 2 ** Math.min(this.openFailures.get(partition) ?? 0, 6));
+    setTimeout(() => {
+      const blocked = (this.blockedUntil.get(partition) ?? 0) > Date.now(); // fenced: the next batch handles it
+      if (!this.stopping && this.owned.has(partition) && !this.slots.has(partition) && !blocked) this.open([partition]);
+    }, delayMs).unref();
   }
 
   private async handle(batch: RecordBatch): Promise<void> {

@@ -8,18 +8,12 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '@nextact/core';
 import { fakeDomain } from './fake-domain';
-import { committedTotal, httpGet, makeEvents, produceEvents, spawnEngineChild, type TestStack, testStack, verifyRun, waitCaughtUp, waitFor } from './helpers';
+import { committedTotal, httpGet, makeEvents, produceEvents, spawnEngineChild, useTestStack, verifyRun, waitCaughtUp, waitFor } from './helpers';
 
 jest.setTimeout(85_000);
 
 describe('engine runtime: crash recovery', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await testStack('crash', 4);
-  });
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack('crash', 4);
 
   it('loses and duplicates nothing across kill -9 and restart', async () => {
     const groupId = `${stack.prefix}engine`;

@@ -18,8 +18,7 @@ import {
   readTopic,
   startEngine,
   storeText,
-  type TestStack,
-  testStack,
+  useTestStack,
   waitCaughtUp,
   waitFor,
 } from './helpers';
@@ -27,13 +26,7 @@ import {
 jest.setTimeout(80_000);
 
 describe('engine runtime: exactly-once per batch', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await testStack('eos', 3);
-  });
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack('eos', 3);
 
   it('commits exactly one decision per event and a changelog equal to the fold', async () => {
     const domain = fakeDomain();

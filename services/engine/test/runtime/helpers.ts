@@ -79,6 +79,21 @@ export async function testStack(name: string, partitions: number): Promise<TestS
   };
 }
 
+/**
+ * The enclosing describe block's test stack: created before its tests, its topics and folder removed
+ * after them. The returned object is filled in by the beforeAll hook.
+ */
+export function useTestStack(name: string, partitions: number): TestStack {
+  const stack = {} as TestStack;
+  beforeAll(async () => {
+    Object.assign(stack, await testStack(name, partitions));
+  });
+  afterAll(async () => {
+    await stack.cleanup?.();
+  });
+  return stack;
+}
+
 const BASE_TIME = Date.UTC(2026, 0, 1);
 
 /**

@@ -4,18 +4,12 @@
  */
 import type { Decision } from '@nextact/core';
 import { fakeDomain } from './fake-domain';
-import { counterTotal, decodeDecisions, encodeEvent, makeEvents, readTopic, startEngine, type TestStack, testStack, waitCaughtUp } from './helpers';
+import { counterTotal, decodeDecisions, encodeEvent, makeEvents, readTopic, startEngine, useTestStack, waitCaughtUp } from './helpers';
 
 jest.setTimeout(60_000);
 
 describe('engine runtime: poison records', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await testStack('poison', 1);
-  });
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack('poison', 1);
 
   it('dead-letters bad records with their reason and keeps going', async () => {
     const domain = fakeDomain();

@@ -11,18 +11,12 @@
  */
 import type { Decision } from '@nextact/core';
 import { fakeDomain, INACTIVITY_MS } from './fake-domain';
-import { decodeDecisions, makeEvents, produceEvents, readTopic, startEngine, type TestStack, testStack, waitCaughtUp, waitFor } from './helpers';
+import { decodeDecisions, makeEvents, produceEvents, readTopic, startEngine, useTestStack, waitCaughtUp, waitFor } from './helpers';
 
 jest.setTimeout(90_000);
 
 describe('engine runtime: quiet partitions', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await testStack('idle', 1);
-  });
-  afterAll(async () => {
-    await stack?.cleanup();
-  });
+  const stack = useTestStack('idle', 1);
 
   const committedDecisions = async (): Promise<Decision[]> => decodeDecisions(stack, (await readTopic(stack, stack.topics.decisions)).get(0) ?? []);
   const timerDecisions = (ds: Decision[]) => ds.filter((d) => d.triggerType === 'TIMER');

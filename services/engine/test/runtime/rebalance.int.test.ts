@@ -8,19 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '@nextact/core';
 import { type CounterJourney, type CounterLearner, fakeDomain } from './fake-domain';
-import { counterTotal, makeEvents, produceEvents, startEngine, storeText, type TestStack, testStack, verifyRun, waitCaughtUp, waitFor } from './helpers';
+import { counterTotal, makeEvents, produceEvents, startEngine, storeText, useTestStack, verifyRun, waitCaughtUp, waitFor } from './helpers';
 
 jest.setTimeout(85_000);
 
 describe('engine runtime: rebalance', () => {
-  let stack: TestStack;
+  const stack = useTestStack('rebalance', 4);
   const dirs: string[] = [];
-  beforeAll(async () => {
-    stack = await testStack('rebalance', 4);
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    await stack?.cleanup();
   });
 
   it('moves partitions with their state and keeps exactly-once', async () => {

@@ -265,7 +265,7 @@ const surveyArm = (r: Record<string, unknown>): SurveyArmStats => ({
   nps: numOrNull(r.nps_score),
 });
 
-/** TREATMENT minus CONTROL of one score; null when either arm has no answer with it. */
+/** TREATMENT minus CONTROL of one score; null while either arm has fewer than two answers with it. */
 function scoreDifference(t: Record<string, unknown>, c: Record<string, unknown>, score: 'csat' | 'nps'): MeanDifference | null {
   const moments = (r: Record<string, unknown>) => ({ n: num(r[`${score}_n`]), mean: num(r[`${score}_mean`]), variance: numOrNull(r[`${score}_var`]) });
   const [treatment, control] = [moments(t), moments(c)];

@@ -2,7 +2,7 @@
 #   docker build --build-arg SERVICE=engine -t nextact-engine .
 #   docker run -e SERVICE=gateway nextact ...
 # Services run from TypeScript sources through tsx (a root devDependency), so dev dependencies stay.
-FROM node:20-slim
+FROM node:24-slim
 
 WORKDIR /app
 

@@ -2,6 +2,7 @@
 # `npm run demo`: one command on a fresh clone — install, start the stack, run the pipeline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node.sh   # Node 24 LTS, fetched into .cache when the machine has an older one
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== installing npm dependencies"
   npm install --no-audit --no-fund   # not `npm ci`: see .ci/run

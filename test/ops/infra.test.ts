@@ -235,7 +235,9 @@ describe('docker-compose.yml', () => {
 
   it('builds one image whose CMD runs services/$SERVICE/src/main.ts on 0.0.0.0', () => {
     const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
-    expect(dockerfile).toMatch(/^FROM node:20-slim/m);
+    // The image runs the Node major the project pins (.nvmrc), like the setup does.
+    const major = readFileSync(join(repoRoot, '.nvmrc'), 'utf8').trim();
+    expect(dockerfile).toMatch(new RegExp(`^FROM node:${major}-slim`, 'm'));
     expect(dockerfile).toMatch(/RUN npm ci/);
     expect(dockerfile).toMatch(/HTTP_HOST=0\.0\.0\.0/);
     expect(dockerfile).toMatch(/tsx services\/\$SERVICE\/src\/main\.ts/);

@@ -2,7 +2,8 @@ import type { CustomerEvent, Decision } from '@nextact/core';
 import type { JourneyState } from '../../src/journey/state';
 import { channelFailures, evaluateGates, type GateContext } from '../../src/policy/gates';
 import type { LearnerState } from '../../src/policy/learner';
-import { inQuietHours, localMinuteOfDay } from '../../src/policy/time';
+import { inQuietHours, intlMinuteOfDay, localMinuteOfDay } from '../../src/policy/time';
+import { prng } from '../../../../test/support/prng';
 import type { Policy } from '../../src/policy/types';
 import { browse, consent, DAY, domainFor, HOUR, outcome, policyWith, purchase, shippedPolicy, T0, WALL } from './helpers';
 
@@ -82,6 +83,32 @@ describe('quiet hours', () => {
     expect(inQuietHours(Date.UTC(2026, 10, 24, 13, 0), NY, '21:00', '08:00')).toBe(false); // 08:00
     expect(inQuietHours(Date.UTC(2026, 10, 24, 2, 0), NY, '21:00', '08:00')).toBe(true); // 21:00
     expect(inQuietHours(Date.UTC(2026, 10, 24, 1, 59), NY, '21:00', '08:00')).toBe(false); // 20:59
+  });
+
+  it('the per-quarter-hour cache agrees with Intl everywhere, across DST changes and odd offsets', () => {
+    const zones = [NY, 'Europe/Berlin', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/St_Johns', 'Pacific/Chatham', 'UTC'];
+    const rnd = prng(7);
+    const from = Date.UTC(2026, 0, 1);
+    const span = 2 * 365 * 24 * 3_600_000;
+    let checked = 0;
+    for (const zone of zones) {
+      for (let i = 0; i < 400; i++) {
+        const at = from + Math.floor(rnd() * span);
+        expect([zone, at, localMinuteOfDay(at, zone)]).toEqual([zone, at, intlMinuteOfDay(at, zone)]);
+        checked++;
+      }
+      // Every minute around this zone's 2026 transitions (found by scanning hourly for an offset change).
+      for (let h = from; h < from + span / 2; h += 3_600_000) {
+        const before = (intlMinuteOfDay(h, zone) - Math.floor(h / 60_000)) % 1440;
+        const after = (intlMinuteOfDay(h + 3_600_000, zone) - Math.floor((h + 3_600_000) / 60_000)) % 1440;
+        if (before === after) continue;
+        for (let at = h - 60 * 60_000; at < h + 3 * 3_600_000; at += 60_000 + 17) {
+          expect([zone, at, localMinuteOfDay(at, zone)]).toEqual([zone, at, intlMinuteOfDay(at, zone)]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(zones.length * 400);
   });
 
   it('blocks PUSH at 23:30 local but not at 10:00 local', () => {

@@ -1,9 +1,9 @@
 import type { CustomerEvent, Decision } from '@nextact/core';
+import { prng } from '../../../../test/support/prng';
 import type { JourneyState } from '../../src/journey/state';
 import { channelFailures, evaluateGates, type GateContext } from '../../src/policy/gates';
 import type { LearnerState } from '../../src/policy/learner';
 import { inQuietHours, intlMinuteOfDay, localMinuteOfDay } from '../../src/policy/time';
-import { prng } from '../../../../test/support/prng';
 import type { Policy } from '../../src/policy/types';
 import { browse, consent, DAY, domainFor, HOUR, outcome, policyWith, purchase, shippedPolicy, T0, WALL } from './helpers';
 

@@ -5,9 +5,9 @@ import type { ClickHouse } from './clickhouse';
 
 /** Report names and their query parameters (all optional). */
 export const reportParams = {
-  attribution: ['windowHours'],
+  attribution: ['windowHours', 'minPerArm'],
   clv: ['windowDays', 'horizonDays', 'attributionDays', 'asOf', 'top'],
-  satisfaction: ['windowDays'],
+  satisfaction: ['windowDays', 'minPerArm'],
   ope: ['windowHours', 'policy'],
 } as const;
 
@@ -28,7 +28,7 @@ export async function runReport(store: ClickHouse, name: ReportName, query: URLS
   try {
     switch (name) {
       case 'attribution':
-        return await attributionReport(store, { windowHours: intParam(query, 'windowHours') });
+        return await attributionReport(store, { windowHours: intParam(query, 'windowHours'), minPerArm: intParam(query, 'minPerArm') });
       case 'clv':
         return await clvReport(store, {
           windowDays: intParam(query, 'windowDays'),
@@ -38,7 +38,7 @@ export async function runReport(store: ClickHouse, name: ReportName, query: URLS
           top: intParam(query, 'top'),
         });
       case 'satisfaction':
-        return await satisfactionReport(store, { windowDays: intParam(query, 'windowDays') });
+        return await satisfactionReport(store, { windowDays: intParam(query, 'windowDays'), minPerArm: intParam(query, 'minPerArm') });
       case 'ope': {
         const raw = query.get('policy');
         let policy: ReturnType<typeof parsePolicy> | undefined;

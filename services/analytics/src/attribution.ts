@@ -1,12 +1,17 @@
 import { type ClickHouse, qualified } from './clickhouse';
 import {
   type CandidatePolicy,
+  type ComparisonOptions,
   comparableMeans,
   type MeanDifference,
+  MIN_CUSTOMERS_PER_ARM,
+  type MultipleComparisons,
   meanDifference,
+  multipleComparisons,
   type OpeEstimate,
   type OpeGroup,
   offPolicyEstimate,
+  opeExplanation,
   type Uplift,
   uplift,
 } from './stats';
@@ -23,6 +28,42 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
 function positiveInt(value: number, name: string, max: number): number {
   if (!Number.isInteger(value) || value < 1 || value > max) throw new RangeError(`${name} must be an integer 1..${max}, got ${value}`);
   return value;
+}
+
+// ---- What the data covers ---------------------------------------------------------------------
+
+/** The event-time span of the stored events: a report's windows close only inside it. */
+export interface Coverage {
+  firstEventTime: string | null;
+  lastEventTime: string | null;
+  /** Hours from the first to the last event (simulated time for a simulated run). */
+  spanHours: number;
+  events: number;
+}
+
+export async function dataCoverage(store: ClickHouse): Promise<Coverage> {
+  const [r] = await store.rows<Record<string, unknown>>(
+    `SELECT count() AS n, toUnixTimestamp64Milli(min(event_time)) AS first, toUnixTimestamp64Milli(max(event_time)) AS last FROM ${qualified(store.database, 'events')}`,
+  );
+  const events = num(r?.n);
+  if (events === 0) return { firstEventTime: null, lastEventTime: null, spanHours: 0, events };
+  const first = num(r?.first);
+  const last = num(r?.last);
+  return { firstEventTime: new Date(first).toISOString(), lastEventTime: new Date(last).toISOString(), spanHours: (last - first) / 3_600_000, events };
+}
+
+const hours = (h: number): string => (h >= 48 ? `${h.toFixed(0)} h (${(h / 24).toFixed(1)} d)` : `${h.toFixed(1)} h`);
+
+/** Why a comparison table is empty, in the reader's terms; null when it has rows. */
+export function emptyReason(rows: number, coverage: Coverage, windowHours: number, what: string): string | null {
+  if (rows > 0) return null;
+  if (coverage.events === 0) return 'no events stored yet';
+  if (coverage.spanHours < windowHours) return `no closed ${windowHours} h windows yet: the events span ${hours(coverage.spanHours)}`;
+  return `${what} (events span ${hours(coverage.spanHours)})`;
+}
+
+function minPerArmOption(value: number | undefined): number {
+  return value === undefined ? MIN_CUSTOMERS_PER_ARM : positiveInt(value, 'minPerArm', 1_000_000);
 }
 
 // ---- Attribution ----------------------------------------------------------------------------
@@ -46,12 +87,19 @@ export interface UpliftRow extends Uplift {
 
 export interface AttributionReport {
   windowHours: number;
+  coverage: Coverage;
   segments: SegmentRow[];
   uplift: UpliftRow[];
+  /** Fewest customers per arm before an uplift is called significant. */
+  minPerArm: number;
+  upliftComparisons: MultipleComparisons;
+  /** Why `uplift` is empty; null when it has rows. */
+  upliftEmpty: string | null;
 }
 
-export async function attributionReport(store: ClickHouse, options: { windowHours?: number } = {}): Promise<AttributionReport> {
+export async function attributionReport(store: ClickHouse, options: { windowHours?: number; minPerArm?: number } = {}): Promise<AttributionReport> {
   const windowHours = positiveInt(options.windowHours ?? 72, 'windowHours', 24 * 365);
+  const minPerArm = minPerArmOption(options.minPerArm);
   const db = store.database;
   const segments = await store.rows<Record<string, unknown>>(
     `SELECT * FROM ${qualified(db, 'attribution_by_segment')}(window_hours = {w:UInt32})
@@ -62,8 +110,26 @@ export async function attributionReport(store: ClickHouse, options: { windowHour
     `SELECT * FROM ${qualified(db, 'uplift_inputs')}(window_hours = {w:UInt32}) ORDER BY journey_stage, action_id`,
     { w: windowHours },
   );
+  const counts = inputs.map((r) => ({
+    actionId: String(r.action_id),
+    journeyStage: String(r.journey_stage),
+    treatment: { n: num(r.treatment_n), conversions: num(r.treatment_conversions) },
+    control: { n: num(r.control_n), conversions: num(r.control_conversions) },
+  }));
+  const rows: (UpliftRow & { counts: (typeof counts)[number] })[] = counts.map((c) => ({
+    actionId: c.actionId,
+    journeyStage: c.journeyStage,
+    ...uplift(c.treatment, c.control, { minPerArm }),
+    counts: c,
+  }));
+  const upliftComparisons = multipleComparisons(rows, (r, confidence) => uplift(r.counts.treatment, r.counts.control, { confidence, minPerArm }).significant);
+  const coverage = await dataCoverage(store);
   return {
     windowHours,
+    coverage,
+    minPerArm,
+    upliftComparisons,
+    upliftEmpty: emptyReason(rows.length, coverage, windowHours, `no action has both TREATMENT and CONTROL customers whose ${windowHours} h window has closed`),
     segments: segments.map((r) => ({
       actionId: String(r.action_id),
       channel: String(r.channel),
@@ -75,11 +141,7 @@ export async function attributionReport(store: ClickHouse, options: { windowHour
       revenueMinor: num(r.revenue_minor),
       conversionRate: num(r.conversion_rate),
     })),
-    uplift: inputs.map((r) => ({
-      actionId: String(r.action_id),
-      journeyStage: String(r.journey_stage),
-      ...uplift({ n: num(r.treatment_n), conversions: num(r.treatment_conversions) }, { n: num(r.control_n), conversions: num(r.control_conversions) }),
-    })),
+    uplift: rows.map(({ counts: _, ...u }) => u),
   };
 }
 
@@ -245,6 +307,12 @@ export interface SurveyExperimentRow {
 
 export interface SatisfactionReport {
   windowDays: number;
+  coverage: Coverage;
+  minPerArm: number;
+  /** Bonferroni over the CSAT-by-arm table and the survey experiments' differences together. */
+  comparisons: MultipleComparisons;
+  /** Why `surveyExperiments` is empty; null when it has rows. */
+  surveyExperimentsEmpty: string | null;
   segments: SatisfactionRow[];
   /** How surveys found their decision: by the decisionId they carry, by ASOF time join, or not at all. */
   joinedBy: Record<string, number>;
@@ -265,14 +333,31 @@ const surveyArm = (r: Record<string, unknown>): SurveyArmStats => ({
   nps: numOrNull(r.nps_score),
 });
 
-/** TREATMENT minus CONTROL of one score; null while either arm has fewer than two answers with it. */
-function scoreDifference(t: Record<string, unknown>, c: Record<string, unknown>, score: 'csat' | 'nps'): MeanDifference | null {
-  const moments = (r: Record<string, unknown>) => ({ n: num(r[`${score}_n`]), mean: num(r[`${score}_mean`]), variance: numOrNull(r[`${score}_var`]) });
-  const [treatment, control] = [moments(t), moments(c)];
-  return comparableMeans(treatment, control) ? meanDifference(treatment, control) : null;
+type Moments = { n: number; mean: number; variance: number | null };
+
+/** Compared groups' moments, kept so a correction for many comparisons can recompute the interval. */
+const compared = new WeakMap<MeanDifference, { treatment: Moments; control: Moments; minPerArm: number }>();
+
+function compare(treatment: Moments, control: Moments, options: ComparisonOptions): MeanDifference {
+  const d = meanDifference(treatment, control, options);
+  compared.set(d, { treatment, control, minPerArm: d.minPerArm });
+  return d;
 }
 
-export async function surveyExperiments(store: ClickHouse, windowDays: number): Promise<SurveyExperimentRow[]> {
+/** Whether a difference computed by `compare` is significant at another confidence level. */
+function significantAt(d: MeanDifference, confidence: number): boolean {
+  const inputs = compared.get(d);
+  return inputs ? meanDifference(inputs.treatment, inputs.control, { confidence, minPerArm: inputs.minPerArm }).significant : d.significant;
+}
+
+/** TREATMENT minus CONTROL of one score; null while either arm has fewer than two answers with it. */
+function scoreDifference(t: Record<string, unknown>, c: Record<string, unknown>, score: 'csat' | 'nps', options: ComparisonOptions): MeanDifference | null {
+  const moments = (r: Record<string, unknown>) => ({ n: num(r[`${score}_n`]), mean: num(r[`${score}_mean`]), variance: numOrNull(r[`${score}_var`]) });
+  const [treatment, control] = [moments(t), moments(c)];
+  return comparableMeans(treatment, control) ? compare(treatment, control, options) : null;
+}
+
+export async function surveyExperiments(store: ClickHouse, windowDays: number, options: ComparisonOptions = {}): Promise<SurveyExperimentRow[]> {
   const rows = await store.rows<Record<string, unknown>>(
     `SELECT * FROM ${qualified(store.database, 'survey_experiment_answers')}(window_days = {w:UInt32})
      ORDER BY experiment_id, action_id, experiment_arm`,
@@ -287,15 +372,16 @@ export async function surveyExperiments(store: ClickHouse, windowDays: number): 
       actionId: String(t.action_id),
       treatment: surveyArm(t),
       control: surveyArm(c),
-      csat: scoreDifference(t, c, 'csat'),
-      nps: scoreDifference(t, c, 'nps'),
+      csat: scoreDifference(t, c, 'csat', options),
+      nps: scoreDifference(t, c, 'nps', options),
     });
   }
   return out;
 }
 
-export async function satisfactionReport(store: ClickHouse, options: { windowDays?: number } = {}): Promise<SatisfactionReport> {
+export async function satisfactionReport(store: ClickHouse, options: { windowDays?: number; minPerArm?: number } = {}): Promise<SatisfactionReport> {
   const windowDays = positiveInt(options.windowDays ?? 7, 'windowDays', 3650);
+  const minPerArm = minPerArmOption(options.minPerArm);
   const db = store.database;
   const rows = await store.rows<Record<string, unknown>>(
     `SELECT * FROM ${qualified(db, 'satisfaction_by_segment')}(window_days = {w:UInt32}) ORDER BY journey_stage, action_id, experiment_arm`,
@@ -319,10 +405,23 @@ export async function satisfactionReport(store: ClickHouse, options: { windowDay
     const treatment = { n: num(t.n), mean: num(t.mean), variance: numOrNull(t.var) };
     const control = { n: num(c.n), mean: num(c.mean), variance: numOrNull(c.var) };
     if (!comparableMeans(treatment, control)) continue;
-    csatByArm.push({ actionId: String(t.action_id), journeyStage: String(t.journey_stage), ...meanDifference(treatment, control) });
+    const d = compare(treatment, control, { minPerArm });
+    csatByArm.push(Object.assign(d, { actionId: String(t.action_id), journeyStage: String(t.journey_stage) }));
   }
+  const experiments = await surveyExperiments(store, windowDays, { minPerArm });
+  const differences = [...csatByArm, ...experiments.flatMap((e) => [e.csat, e.nps].filter((d): d is MeanDifference => d !== null))];
+  const coverage = await dataCoverage(store);
   return {
     windowDays,
+    coverage,
+    minPerArm,
+    comparisons: multipleComparisons(differences, significantAt),
+    surveyExperimentsEmpty: emptyReason(
+      experiments.length,
+      coverage,
+      windowDays * 24,
+      'no timing experiment has delivered surveys in both arms yet (CONTROL gets its survey only when the deferral comes due)',
+    ),
     segments: rows.map((r) => ({
       journeyStage: String(r.journey_stage),
       actionId: String(r.action_id),
@@ -338,7 +437,7 @@ export async function satisfactionReport(store: ClickHouse, options: { windowDay
     })),
     joinedBy: Object.fromEntries(joins.map((j) => [j.joined_by, num(j.n)])),
     csatByArm,
-    surveyExperiments: await surveyExperiments(store, windowDays),
+    surveyExperiments: experiments,
   };
 }
 
@@ -355,6 +454,9 @@ export interface OpeReport {
   candidate: { name: string; estimate: OpeEstimate | null };
   /** Sanity check: the logging policy's observed value (mean reward of executed decisions). */
   loggingValue: number | null;
+  /** What IPS, SNIPS and effective sample size mean, in one line. */
+  explanation: string;
+  coverage: Coverage;
 }
 
 export async function opeInputs(store: ClickHouse, windowHours: number): Promise<OpeGroup[]> {
@@ -414,5 +516,7 @@ export async function opeReport(store: ClickHouse, options: { windowHours?: numb
     groups,
     candidate: { name: options.policyName ?? (options.policy ? 'given' : 'uniform over logged actions per stage'), estimate },
     loggingValue: estimate?.loggingValue ?? null,
+    explanation: opeExplanation,
+    coverage: await dataCoverage(store),
   };
 }

@@ -12,13 +12,14 @@ function show(value: Cell): string {
   return String(value);
 }
 
-export function table(title: string, columns: string[], rows: Cell[][]): string {
+/** `empty` says why a table has no rows (e.g. "no closed 72 h windows yet: ..."). */
+export function table(title: string, columns: string[], rows: Cell[][], empty?: string | null): string {
   const cells = rows.map((r) => r.map(show));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
   const numeric = columns.map((_, i) => rows.every((r) => r[i] === null || r[i] === undefined || typeof r[i] === 'number'));
   const line = (r: string[]) => r.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ');
   const out = [title, line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
-  if (rows.length === 0) out.push('(no rows)');
+  if (rows.length === 0) out.push(empty ? `(no rows: ${empty})` : '(no rows)');
   return `${out.join('\n')}\n`;
 }
 

@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     port: config.analyticsPort,
     metrics,
     logger,
-    readiness: () => (migrated && sink?.assigned ? { ready: true } : { ready: false, reason: migrated ? 'waiting for partition assignment' : notReady }),
+    // Until the sink exists the reason is the latest provisioning failure (e.g. the broker or the
+    // registry unreachable, with its NXA_* code), not a generic "waiting".
+    readiness: () => (sink?.assigned ? { ready: true } : { ready: false, reason: sink ? 'waiting for partition assignment' : notReady }),
     routes: reportRoutes(() => (migrated ? store : null), logger),
   });
 

@@ -5,6 +5,10 @@ import type { ReportName } from './routes';
 const ci = (i: { low: number; high: number } | null, f: (v: number) => string): string => (i ? `[${f(i.low)}, ${f(i.high)}]` : '-');
 const pp = (v: number) => `${(v * 100).toFixed(1)}pp`;
 
+/** The verdict beside its rule: a result is called only with enough customers in each arm. */
+const verdict = (r: { significant: boolean; enough: boolean; minPerArm: number }): string => (r.enough ? (r.significant ? 'yes' : 'no') : `n<${r.minPerArm}`);
+const note = (text: string | null | undefined): string => (text ? `  note: ${text}\n` : '');
+
 export function renderAttribution(r: AttributionReport): string {
   return [
     table(
@@ -23,21 +27,23 @@ export function renderAttribution(r: AttributionReport): string {
       ]),
     ),
     table(
-      'Uplift of TREATMENT over CONTROL (difference of proportions, 95% CI)',
-      ['stage', 'action', 'n treat', 'treat rate', 'n ctrl', 'ctrl rate', 'uplift', '95% CI', 'rel. lift', 'significant'],
+      `Uplift of TREATMENT over CONTROL (customers at first exposure, ${r.windowHours} h window closed; rates with Wilson 95% CI, difference with Newcombe's 95% CI)`,
+      ['stage', 'action', 'n treat', 'treat rate', 'n ctrl', 'ctrl rate', 'uplift', '95% CI', 'rel. lift', `significant (n≥${r.minPerArm}/arm)`],
       r.uplift.map((u) => [
         u.journeyStage,
         u.actionId,
         u.treatmentN,
-        pct(u.treatmentRate),
+        `${pct(u.treatmentRate)} ${ci(u.treatmentCi95, pct)}`,
         u.controlN,
-        pct(u.controlRate),
+        `${pct(u.controlRate)} ${ci(u.controlCi95, pct)}`,
         pp(u.uplift),
         ci(u.ci95, pp),
         u.relativeLift === null ? '-' : pct(u.relativeLift),
-        u.significant ? 'yes' : 'no',
+        verdict(u),
       ]),
+      r.upliftEmpty,
     ),
+    note(r.upliftComparisons?.note),
   ].join('\n');
 }
 
@@ -84,8 +90,8 @@ export function renderSatisfaction(r: SatisfactionReport): string {
         .join(', ') || '-'
     }\n`,
     table(
-      'CSAT of TREATMENT minus CONTROL (difference of means, 95% CI)',
-      ['stage', 'action', 'n treat', 'mean treat', 'n ctrl', 'mean ctrl', 'difference', '95% CI'],
+      'CSAT of TREATMENT minus CONTROL (difference of means, Welch t 95% CI)',
+      ['stage', 'action', 'n treat', 'mean treat', 'n ctrl', 'mean ctrl', 'difference', '95% CI', `significant (n≥${r.minPerArm}/arm)`],
       r.csatByArm.map((a) => [
         a.journeyStage,
         a.actionId,
@@ -95,9 +101,11 @@ export function renderSatisfaction(r: SatisfactionReport): string {
         a.controlMean,
         a.difference,
         ci(a.ci95, (v) => v.toFixed(2)),
+        verdict(a),
       ]),
     ),
     ...renderSurveyExperiments(r),
+    note(r.comparisons?.note),
   ].join('\n');
 }
 
@@ -125,7 +133,7 @@ function renderSurveyExperiments(r: SatisfactionReport): string[] {
               d.controlMean,
               d.difference,
               ci(d.ci95, (v) => v.toFixed(2)),
-              d.significant ? 'yes' : 'no',
+              verdict(d),
             ],
           ]
         : [];
@@ -136,11 +144,13 @@ function renderSurveyExperiments(r: SatisfactionReport): string[] {
       `Survey timing experiments (both arms surveyed; first answer naming the delivered decision within ${r.windowDays} d)`,
       ['experiment', 'action', 'arm', 'delivered', 'answered', 'response', 'deferred', 'blocked', 'CSAT mean', 'NPS mean', 'NPS'],
       arms,
+      r.surveyExperimentsEmpty,
     ),
     table(
-      'Answers of TREATMENT minus CONTROL (difference of means, 95% CI; compare response rates above: non-response can bias it)',
-      ['experiment', 'action', 'score', 'n treat', 'mean treat', 'n ctrl', 'mean ctrl', 'difference', '95% CI', 'significant'],
+      'Answers of TREATMENT minus CONTROL (difference of means, Welch t 95% CI; compare response rates above: non-response can bias it)',
+      ['experiment', 'action', 'score', 'n treat', 'mean treat', 'n ctrl', 'mean ctrl', 'difference', '95% CI', `significant (n≥${r.minPerArm}/arm)`],
       differences,
+      rows.length > 0 ? 'fewer than two answers per arm so far' : r.surveyExperimentsEmpty,
     ),
   ];
 }
@@ -150,11 +160,13 @@ export function renderOpe(r: OpeReport): string {
   if (!e) return `Off-policy evaluation: no executed decisions${r.stages.length ? ` in ${r.stages.join(', ')}` : ''} yet\n`;
   return [
     `Off-policy evaluation (reward: ${r.reward}; ${e.n} executed decisions in ${r.stages.join(', ')})`,
+    `  what it means: ${r.explanation}`,
     `  logging policy value (observed): ${pct(r.loggingValue)}`,
     `  candidate: ${r.candidate.name}`,
     `    IPS   ${pct(e.ips)}  95% CI ${ci(e.ipsCi95, pct)}`,
     `    SNIPS ${pct(e.snips)}  95% CI ${ci(e.snipsCi95, pct)}`,
-    `    effective sample size ${e.effectiveSampleSize.toFixed(0)}, mean weight ${e.meanWeight.toFixed(3)}`,
+    `    effective sample size ${e.effectiveSampleSize.toFixed(0)} of ${e.n}, mean weight ${e.meanWeight.toFixed(3)}`,
+    e.reliable ? '    support: adequate' : `    UNRELIABLE (poor support): ${e.supportWarnings.join('; ')}`,
     '',
   ].join('\n');
 }

@@ -1,30 +1,38 @@
+import { writeFileSync } from 'node:fs';
 import { createLogger, errorMessage, loadConfig, silentLogger } from '@nextact/core';
 import { createClickHouse } from './clickhouse';
 import { migrate } from './migrations';
 import { render } from './render';
-import { type ReportName, reportNames, runReport } from './routes';
+import { htmlReport, type ReportName, reportNames, runReport } from './routes';
 
 /**
- * `npx tsx services/analytics/src/report.ts [--json] [report ...] [--param name=value ...]`
+ * `npx tsx services/analytics/src/report.ts [--json] [--html FILE] [report ...] [--param name=value ...]`
  * Asks the running analytics service (it owns the embedded store: one process per chdb folder);
- * when none answers, opens the store itself.
+ * when none answers, opens the store itself. With `npm run`, use `npm run -s report -- --json`:
+ * npm's banner would otherwise precede the JSON.
  */
-const usage = `usage: report [--json] [${reportNames.join('|')} ...] [--param name=value ...]
+const usage = `usage: report [--json] [--html FILE] [${reportNames.join('|')} ...] [--param name=value ...]
   e.g. report attribution --param windowHours=48
-       report ope --param 'policy={"CONSIDERATION":{"offer_discount":1}}'`;
+       report ope --param 'policy={"CONSIDERATION":{"offer_discount":1}}'
+       report --html /tmp/report.html     (one self-contained page with charts)`;
 
 interface Args {
   json: boolean;
+  html: string | null;
   reports: ReportName[];
   params: URLSearchParams;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, reports: [], params: new URLSearchParams() };
+  const args: Args = { json: false, html: null, reports: [], params: new URLSearchParams() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') args.json = true;
-    else if (a === '--help' || a === '-h') {
+    else if (a === '--html' || a.startsWith('--html=')) {
+      const file = a === '--html' ? argv[++i] : a.slice('--html='.length);
+      if (!file) throw new Error(`--html needs a file name\n${usage}`);
+      args.html = file;
+    } else if (a === '--help' || a === '-h') {
       process.stdout.write(`${usage}\n`);
       process.exit(0);
     } else if (a === '--param' || a.startsWith('--param=')) {
@@ -74,10 +82,40 @@ async function direct(args: Args): Promise<Record<string, unknown>> {
   }
 }
 
+/** The HTML page from the running service, else from the store directly. */
+async function writeHtml(base: string, file: string): Promise<string> {
+  let page: string | null = null;
+  let source = base;
+  try {
+    const res = await fetch(`${base}/report`, { signal: AbortSignal.timeout(120_000) });
+    if (res.ok) page = await res.text();
+    else if (res.status !== 404) throw new Error(`${base}/report answered ${res.status}: ${await res.text()}`);
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith(base)) throw err;
+  }
+  if (page === null) {
+    source = 'the store directly';
+    const store = createClickHouse(loadConfig());
+    try {
+      await migrate(store, silentLogger);
+      page = await htmlReport(store);
+    } finally {
+      await store.close();
+    }
+  }
+  writeFileSync(file, page);
+  return source;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = loadConfig();
   const base = `http://127.0.0.1:${config.analyticsPort}`;
+  if (args.html) {
+    const source = await writeHtml(base, args.html);
+    process.stdout.write(`wrote ${args.html} (from ${source})\n`);
+    return;
+  }
   const fromHttp = await fromService(base, args);
   const reports = fromHttp ?? (await direct(args));
   if (args.json) {

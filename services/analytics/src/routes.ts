@@ -2,12 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, type Logger, type RouteHandler, sendJson } from '@nextact/core';
 import { attributionReport, clvReport, opeReport, parsePolicy, satisfactionReport } from './attribution';
 import type { ClickHouse } from './clickhouse';
+import { htmlReportData } from './html/data';
+import { renderHtmlReport } from './html/page';
 
 /** Report names and their query parameters (all optional). */
 export const reportParams = {
-  attribution: ['windowHours'],
+  attribution: ['windowHours', 'minPerArm'],
   clv: ['windowDays', 'horizonDays', 'attributionDays', 'asOf', 'top'],
-  satisfaction: ['windowDays'],
+  satisfaction: ['windowDays', 'minPerArm'],
   ope: ['windowHours', 'policy'],
 } as const;
 
@@ -28,7 +30,7 @@ export async function runReport(store: ClickHouse, name: ReportName, query: URLS
   try {
     switch (name) {
       case 'attribution':
-        return await attributionReport(store, { windowHours: intParam(query, 'windowHours') });
+        return await attributionReport(store, { windowHours: intParam(query, 'windowHours'), minPerArm: intParam(query, 'minPerArm') });
       case 'clv':
         return await clvReport(store, {
           windowDays: intParam(query, 'windowDays'),
@@ -38,7 +40,7 @@ export async function runReport(store: ClickHouse, name: ReportName, query: URLS
           top: intParam(query, 'top'),
         });
       case 'satisfaction':
-        return await satisfactionReport(store, { windowDays: intParam(query, 'windowDays') });
+        return await satisfactionReport(store, { windowDays: intParam(query, 'windowDays'), minPerArm: intParam(query, 'minPerArm') });
       case 'ope': {
         const raw = query.get('policy');
         let policy: ReturnType<typeof parsePolicy> | undefined;
@@ -65,10 +67,39 @@ export function isBadRequest(err: unknown): err is Error {
   return err instanceof BadRequest;
 }
 
-/** GET /v1/reports/{attribution,clv,satisfaction,ope}: JSON. */
+/** The self-contained HTML report (charts and data in one page). */
+export async function htmlReport(store: ClickHouse): Promise<string> {
+  return renderHtmlReport(await htmlReportData(store));
+}
+
+/** GET /report: the HTML page, behind whatever guards the JSON reports. */
+async function serveHtml(req: IncomingMessage, res: ServerResponse, store: ClickHouse | null, logger: Logger): Promise<void> {
+  if (req.method !== 'GET') {
+    sendJson(res, 405, { error: 'method_not_allowed', message: 'the report is GET only' }, { allow: 'GET' });
+    return;
+  }
+  if (!store) {
+    sendJson(res, 503, { error: 'not_ready', message: 'migrations not applied yet' }, { 'retry-after': '1' });
+    return;
+  }
+  try {
+    const page = await htmlReport(store);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page), 'cache-control': 'no-store' });
+    res.end(page);
+  } catch (err) {
+    logger.error('html report failed', { err });
+    sendJson(res, 500, { error: 'internal', code: ErrorCodes.SINK, message: 'report query failed' });
+  }
+}
+
+/** GET /v1/reports/{attribution,clv,satisfaction,ope}: JSON; GET /report: the same as one HTML page. */
 export function reportRoutes(store: () => ClickHouse | null, logger: Logger): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/report') {
+      await serveHtml(req, res, store(), logger);
+      return true;
+    }
     const m = /^\/v1\/reports\/([a-z]+)$/.exec(url.pathname);
     if (!m) return false;
     const name = m[1] as ReportName;

@@ -1,14 +1,160 @@
 /**
  * The statistics behind the reports, as pure functions so they can be checked by hand.
- * Intervals are 95% normal approximations (z = 1.96): fine for the counts a next-best-action
- * experiment produces, misleading for a handful of observations (the reports show n).
+ * Intervals hold at small n: Wilson score intervals for proportions (Newcombe's hybrid for their
+ * difference), Welch–Satterthwaite t intervals for differences of means. A result is called
+ * significant only when its interval excludes 0 and each arm has at least `minPerArm` customers.
  */
 
 export const Z95 = 1.959963984540054;
 
+/** Fewest customers per arm before a comparison is called significant (printed beside the verdict). */
+export const MIN_CUSTOMERS_PER_ARM = 30;
+
 export interface Interval {
   low: number;
   high: number;
+}
+
+export interface ComparisonOptions {
+  /** Two-sided confidence level of the interval (0.95 unless a multiple-comparison correction asks more). */
+  confidence?: number;
+  /** Fewest observations per arm before `significant` may be true. */
+  minPerArm?: number;
+}
+
+// ---- Distributions ---------------------------------------------------------------------------
+
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+  9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7: about 15 significant digits). */
+export function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const y = x - 1;
+  let a = LANCZOS[0]!;
+  const t = y + 7.5;
+  for (let i = 1; i < 9; i++) a += LANCZOS[i]! / (y + i);
+  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Continued fraction of the incomplete beta function (modified Lentz). */
+function betaFraction(x: number, a: number, b: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const step = d * c;
+    h *= step;
+    if (Math.abs(step - 1) < 1e-15) break;
+  }
+  return h;
+}
+
+/** Regularised incomplete beta I_x(a, b). */
+export function regularizedBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  return x < (a + 1) / (a + b + 2) ? (front * betaFraction(x, a, b)) / a : 1 - (front * betaFraction(1 - x, b, a)) / b;
+}
+
+/** P(T <= t) for Student's t with `df` degrees of freedom (df may be fractional: Welch). */
+export function studentTCdf(t: number, df: number): number {
+  if (!(df > 0)) throw new RangeError(`degrees of freedom must be positive, got ${df}`);
+  const tail = 0.5 * regularizedBeta(df / (df + t * t), df / 2, 0.5);
+  return t > 0 ? 1 - tail : tail;
+}
+
+/** Regularised lower incomplete gamma P(a, x): series below a + 1, continued fraction above. */
+export function regularizedGammaP(a: number, x: number): number {
+  if (x <= 0) return 0;
+  const front = Math.exp(-x + a * Math.log(x) - logGamma(a));
+  if (x < a + 1) {
+    let term = 1 / a;
+    let sum = term;
+    for (let n = 1; n < 500 && Math.abs(term) > Math.abs(sum) * 1e-16; n++) {
+      term *= x / (a + n);
+      sum += term;
+    }
+    return sum * front;
+  }
+  const tiny = 1e-300;
+  let b = x + 1 - a;
+  let c = 1 / tiny;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i < 500; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const step = d * c;
+    h *= step;
+    if (Math.abs(step - 1) < 1e-16) break;
+  }
+  return 1 - front * h;
+}
+
+/** P(Z <= z) for the standard normal: erf(z / sqrt 2) = P(1/2, z^2 / 2). */
+export function normalCdf(z: number): number {
+  const half = 0.5 * regularizedGammaP(0.5, (z * z) / 2);
+  return z >= 0 ? 0.5 + half : 0.5 - half;
+}
+
+/** Quantile by bisection on a monotone CDF: 200 halvings reach double precision on any bracket used here. */
+function quantile(cdf: (x: number) => number, p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`probability must be in (0, 1), got ${p}`);
+  let lo = -1;
+  let hi = 1;
+  while (cdf(lo) > p) lo *= 2;
+  while (cdf(hi) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-13 * Math.max(1, Math.abs(hi)); i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+export const studentTQuantile = (p: number, df: number): number => quantile((t) => studentTCdf(t, df), p);
+export const normalQuantile = (p: number): number => quantile(normalCdf, p);
+
+/** Two-sided critical value of the normal for a confidence level (0.95 -> 1.95996). */
+const zFor = (confidence: number): number => (confidence === 0.95 ? Z95 : normalQuantile(1 - (1 - confidence) / 2));
+
+// ---- Proportions ---------------------------------------------------------------------------
+
+/** Wilson score interval of x successes in n trials: stays inside [0, 1] and is honest at 0/n. */
+export function wilson(x: number, n: number, confidence = 0.95): Interval {
+  if (!(n > 0) || x < 0 || x > n) throw new RangeError(`wilson needs 0 <= x <= n and n > 0, got ${x}/${n}`);
+  const z = zFor(confidence);
+  const p = x / n;
+  const z2n = (z * z) / n;
+  const centre = (p + z2n / 2) / (1 + z2n);
+  const half = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 
 export interface Uplift {
@@ -18,24 +164,37 @@ export interface Uplift {
   controlConversions: number;
   treatmentRate: number;
   controlRate: number;
+  /** Wilson intervals of each arm's rate. */
+  treatmentCi95: Interval;
+  controlCi95: Interval;
   /** Absolute uplift t - c (difference of proportions). */
   uplift: number;
+  /** Unpooled (Wald) standard error of the difference, for reference; the interval does not use it. */
   standardError: number;
+  /** Newcombe's hybrid score interval of t - c (from the two Wilson intervals). */
   ci95: Interval;
   /** (t - c) / c; null when the control rate is 0. */
   relativeLift: number | null;
-  /** The interval excludes 0. */
+  /** Fewest customers per arm for `significant`. */
+  minPerArm: number;
+  /** Both arms have at least `minPerArm` customers. */
+  enough: boolean;
+  /** The interval excludes 0 and `enough`. */
   significant: boolean;
 }
 
-/** Uplift of TREATMENT over CONTROL: difference of proportions with the unpooled (Wald) standard error. */
-export function uplift(treatment: { n: number; conversions: number }, control: { n: number; conversions: number }, z: number = Z95): Uplift {
+/** Uplift of TREATMENT over CONTROL: difference of proportions with Newcombe's score interval. */
+export function uplift(treatment: { n: number; conversions: number }, control: { n: number; conversions: number }, options: ComparisonOptions = {}): Uplift {
   if (treatment.n <= 0 || control.n <= 0) throw new RangeError('uplift needs at least one treatment and one control observation');
+  const confidence = options.confidence ?? 0.95;
+  const minPerArm = options.minPerArm ?? MIN_CUSTOMERS_PER_ARM;
   const pt = treatment.conversions / treatment.n;
   const pc = control.conversions / control.n;
+  const t = wilson(treatment.conversions, treatment.n, confidence);
+  const c = wilson(control.conversions, control.n, confidence);
   const diff = pt - pc;
-  const se = Math.sqrt((pt * (1 - pt)) / treatment.n + (pc * (1 - pc)) / control.n);
-  const ci95 = { low: diff - z * se, high: diff + z * se };
+  const ci95 = { low: diff - Math.hypot(pt - t.low, c.high - pc), high: diff + Math.hypot(t.high - pt, pc - c.low) };
+  const enough = treatment.n >= minPerArm && control.n >= minPerArm;
   return {
     treatmentN: treatment.n,
     treatmentConversions: treatment.conversions,
@@ -43,13 +202,19 @@ export function uplift(treatment: { n: number; conversions: number }, control: {
     controlConversions: control.conversions,
     treatmentRate: pt,
     controlRate: pc,
+    treatmentCi95: t,
+    controlCi95: c,
     uplift: diff,
-    standardError: se,
+    standardError: Math.sqrt((pt * (1 - pt)) / treatment.n + (pc * (1 - pc)) / control.n),
     ci95,
     relativeLift: pc === 0 ? null : diff / pc,
-    significant: ci95.low > 0 || ci95.high < 0,
+    minPerArm,
+    enough,
+    significant: enough && (ci95.low > 0 || ci95.high < 0),
   };
 }
+
+// ---- Means ---------------------------------------------------------------------------------
 
 export interface MeanDifference {
   treatmentN: number;
@@ -58,8 +223,12 @@ export interface MeanDifference {
   controlMean: number;
   difference: number;
   standardError: number;
+  /** Welch–Satterthwaite degrees of freedom of the t interval. */
+  df: number;
   ci95: Interval;
   relativeChange: number | null;
+  minPerArm: number;
+  enough: boolean;
   significant: boolean;
 }
 
@@ -69,16 +238,31 @@ export interface MeanDifference {
  */
 export const comparableMeans = (treatment: { n: number }, control: { n: number }): boolean => treatment.n >= 2 && control.n >= 2;
 
-/** Difference of two means with Welch's (unpooled) standard error; needs `comparableMeans`. */
+/** Welch–Satterthwaite degrees of freedom; n1 + n2 - 2 when both variances are 0 (the interval is a point then). */
+export function welchDf(v1: number, n1: number, v2: number, n2: number): number {
+  const a = v1 / n1;
+  const b = v2 / n2;
+  const denominator = (a * a) / (n1 - 1) + (b * b) / (n2 - 1);
+  return denominator > 0 ? ((a + b) * (a + b)) / denominator : n1 + n2 - 2;
+}
+
+/** Difference of two means with Welch's standard error and a Welch–Satterthwaite t interval; needs `comparableMeans`. */
 export function meanDifference(
   treatment: { n: number; mean: number; variance: number | null },
   control: { n: number; mean: number; variance: number | null },
-  z: number = Z95,
+  options: ComparisonOptions = {},
 ): MeanDifference {
   if (!comparableMeans(treatment, control)) throw new RangeError(`meanDifference needs two observations per group, got ${treatment.n} and ${control.n}`);
+  const confidence = options.confidence ?? 0.95;
+  const minPerArm = options.minPerArm ?? MIN_CUSTOMERS_PER_ARM;
+  const v1 = treatment.variance ?? 0;
+  const v2 = control.variance ?? 0;
   const diff = treatment.mean - control.mean;
-  const se = Math.sqrt((treatment.variance ?? 0) / treatment.n + (control.variance ?? 0) / control.n);
-  const ci95 = { low: diff - z * se, high: diff + z * se };
+  const se = Math.sqrt(v1 / treatment.n + v2 / control.n);
+  const df = welchDf(v1, treatment.n, v2, control.n);
+  const half = se === 0 ? 0 : studentTQuantile(1 - (1 - confidence) / 2, df) * se;
+  const ci95 = { low: diff - half, high: diff + half };
+  const enough = treatment.n >= minPerArm && control.n >= minPerArm;
   return {
     treatmentN: treatment.n,
     controlN: control.n,
@@ -86,9 +270,49 @@ export function meanDifference(
     controlMean: control.mean,
     difference: diff,
     standardError: se,
+    df,
     ci95,
     relativeChange: control.mean === 0 ? null : diff / control.mean,
-    significant: ci95.low > 0 || ci95.high < 0,
+    minPerArm,
+    enough,
+    significant: enough && (ci95.low > 0 || ci95.high < 0),
+  };
+}
+
+// ---- Many comparisons at once --------------------------------------------------------------
+
+export interface MultipleComparisons {
+  /** Comparisons shown together. */
+  comparisons: number;
+  /** Expected false positives at 95% if no effect were real: 0.05 x comparisons. */
+  expectedByChance: number;
+  /** Called significant at 95% each. */
+  significant: number;
+  /** Still significant at the Bonferroni level 1 - 0.05 / comparisons. */
+  significantBonferroni: number;
+  /** One line for a reader; null for fewer than two comparisons. */
+  note: string | null;
+}
+
+/**
+ * Bonferroni across the comparisons of one table: `atLevel` recomputes a comparison at a given
+ * confidence and says whether it is significant there.
+ */
+export function multipleComparisons<T extends { significant: boolean }>(rows: T[], atLevel: (row: T, confidence: number) => boolean): MultipleComparisons {
+  const k = rows.length;
+  const significant = rows.filter((r) => r.significant).length;
+  const significantBonferroni = k === 0 ? 0 : rows.filter((r) => atLevel(r, 1 - 0.05 / k)).length;
+  const expectedByChance = 0.05 * k;
+  return {
+    comparisons: k,
+    expectedByChance,
+    significant,
+    significantBonferroni,
+    note:
+      k < 2
+        ? null
+        : `${k} comparisons at once: about ${expectedByChance.toFixed(1)} would look significant by chance alone; ` +
+          `${significant} significant at 95% each, ${significantBonferroni} at the Bonferroni level (each at ${(100 * (1 - 0.05 / k)).toPrecision(4)}%).`,
   };
 }
 
@@ -138,6 +362,28 @@ export interface OpeEstimate {
   effectiveSampleSize: number;
   /** Mean importance weight; far from 1 means the candidate strays from the logged support. */
   meanWeight: number;
+  /** False when the candidate's support in the log is poor (see `supportWarnings`): read neither estimate as a forecast. */
+  reliable: boolean;
+  /** Why the estimate is unreliable; empty when it is not. */
+  supportWarnings: string[];
+}
+
+/** Effective sample size below which an off-policy estimate is flagged unreliable. */
+export const MIN_EFFECTIVE_SAMPLE_SIZE = 100;
+
+/** The one line a report prints beside the estimates. */
+export const opeExplanation =
+  'IPS reweights each logged decision by candidate/logging probability (unbiased, noisy); SNIPS divides by the sum of those weights ' +
+  '(slightly biased, steadier: read it first); effective sample size = how many logged decisions the estimate really rests on.';
+
+/** Poor support: few effective samples, or a mean weight far from 1 (the candidate puts mass where the log has little). */
+export function supportWarnings(e: { n: number; effectiveSampleSize: number; meanWeight: number }): string[] {
+  const out: string[] = [];
+  if (e.effectiveSampleSize < MIN_EFFECTIVE_SAMPLE_SIZE)
+    out.push(`effective sample size ${e.effectiveSampleSize.toFixed(0)} of ${e.n} is below ${MIN_EFFECTIVE_SAMPLE_SIZE}`);
+  if (Math.abs(e.meanWeight - 1) > 0.2)
+    out.push(`mean weight ${e.meanWeight.toFixed(2)} is far from 1: the candidate often picks actions the log rarely took, so IPS and SNIPS disagree`);
+  return out;
 }
 
 export function groupSamples(samples: LoggedSample[]): OpeGroup[] {
@@ -193,6 +439,9 @@ export function offPolicyEstimate(groups: OpeGroup[], policy: CandidatePolicy, z
     snips = v;
     snipsCi95 = { low: v - z * se, high: v + z * se };
   }
+  const effectiveSampleSize = sumW2 > 0 ? (sumW * sumW) / sumW2 : 0;
+  const meanWeight = sumW / n;
+  const warnings = supportWarnings({ n, effectiveSampleSize, meanWeight });
   return {
     n,
     loggingValue: rewards / n,
@@ -200,7 +449,9 @@ export function offPolicyEstimate(groups: OpeGroup[], policy: CandidatePolicy, z
     ipsCi95: { low: ips - z * seIps, high: ips + z * seIps },
     snips,
     snipsCi95,
-    effectiveSampleSize: sumW2 > 0 ? (sumW * sumW) / sumW2 : 0,
-    meanWeight: sumW / n,
+    effectiveSampleSize,
+    meanWeight,
+    reliable: warnings.length === 0,
+    supportWarnings: warnings,
   };
 }

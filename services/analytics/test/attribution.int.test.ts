@@ -4,15 +4,17 @@
  * the HTTP endpoint and the report CLI.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger, type HttpService, loadConfig, startHttpService } from '@nextact/core';
 import { Registry } from 'prom-client';
+import { dumpDom, screenshot } from '../../../test/support/chromium';
 import { prng as rng } from '../../../test/support/prng';
 import { attributionReport, clvReport, opeReport, satisfactionReport } from '../src/attribution';
 import { type ClickHouse, createClickHouse } from '../src/clickhouse';
+import { chartIds } from '../src/html/page';
 import { migrate } from '../src/migrations';
 import { reportRoutes } from '../src/routes';
 import { blankEventRow, type DecisionRow, type EventRow } from '../src/rows';
@@ -247,6 +249,8 @@ function synthesise() {
         journey_stage: 'PURCHASE',
         experiment_arm: 'NONE',
         probability: offer ? 0.4 : 0.6,
+        // do_nothing here because a gate held the offer back (what the HTML report's reason chart draws).
+        reason_codes: offer ? [`SELECTED:offer`] : ['GATE_QUIET_HOURS:EMAIL', 'SELECTED:do_nothing'],
         event_time: t,
       }),
     );
@@ -447,6 +451,54 @@ describe('attribution reports', () => {
     expect((await fetch(`${http.url}/v1/reports/nope`)).status).toBe(404);
   });
 
+  it('serves one self-contained HTML page whose every chart draws data in headless chromium', async () => {
+    const res = await fetch(`${http.url}/report`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const page = await res.text();
+    // Self-contained: every script inline, and no stylesheet, image or frame in the markup.
+    expect(page).not.toMatch(/<script\s[^>]*src=/);
+    expect(page.slice(0, page.indexOf('<script>'))).not.toMatch(/<(link|img|iframe)\b/);
+    const file = join(dataDir, 'report.html');
+    writeFileSync(file, page);
+    const dom = dumpDom(`file://${file}`);
+    expect(dom).toMatch(/<body[^>]*data-charts-ready="true"/);
+    // Each chart's section up to its end tag: count what the SVG renderer drew in it.
+    const sections = new Map(
+      dom
+        .split('<section class="chart" data-chart="')
+        .slice(1)
+        .map((part) => [part.slice(0, part.indexOf('"')), part.slice(0, part.indexOf('</section>'))] as const),
+    );
+    const report = await attributionReport(store);
+    const minimumMarks: Record<(typeof chartIds)[number], number> = {
+      uplift: 2 * report.uplift.length, // a point and an interval per action and stage
+      'clv-predicted': 2,
+      'clv-palive': 2,
+      'decisions-by-action': 3,
+      'decisions-by-reason': 1,
+      'csat-by-arm': 3,
+      'nps-by-arm': 3,
+      ope: 3 + 2, // three bars, two intervals
+    };
+    for (const id of chartIds) {
+      const html = sections.get(id) ?? '';
+      const marks = (html.match(/<(path|rect|circle|line|polyline)\b/g) ?? []).length;
+      expect({ id, svg: html.includes('<svg'), empty: html.includes('no data:'), enough: marks >= minimumMarks[id] + 4 }).toEqual({
+        id,
+        svg: true,
+        empty: false,
+        enough: true,
+      });
+    }
+    // A person looks at this one (CI keeps it under .stack/screenshots).
+    const shots = join(__dirname, '..', '..', '..', '.stack', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    const png = join(shots, 'analytics-report.png');
+    screenshot(`file://${file}`, png);
+    expect(statSync(png).size).toBeGreaterThan(20_000);
+  });
+
   it('prints reports from the CLI, through the service when it answers and from the store otherwise', async () => {
     const repo = join(__dirname, '..', '..', '..');
     const cli = join(repo, 'services', 'analytics', 'src', 'report.ts');
@@ -471,6 +523,13 @@ describe('attribution reports', () => {
     expect(text.stdout).toMatch(/CHURN_RISK/);
     expect(text.stdout).toMatch(/Survey timing experiments/);
     expect(text.stdout).toMatch(new RegExp(`${TIMING}\\s+satisfaction_survey\\s+CSAT`));
+    // --html from the store directly: the same self-contained page as GET /report.
+    const htmlFile = join(dataDir, 'cli-report.html');
+    const html = await run('npx', ['tsx', cli, '--html', htmlFile], { cwd: repo, env: { ...env, ANALYTICS_PORT: String(port) } });
+    expect(html.stdout).toBe(`wrote ${htmlFile} (from the store directly)\n`);
+    const written = readFileSync(htmlFile, 'utf8');
+    for (const id of chartIds) expect(written).toContain(`data-chart="${id}"`);
+    expect(written).toContain('"upliftComparisons"');
     store = createClickHouse(config);
     http = await startHttpService({
       name: 'analytics',

@@ -1,6 +1,6 @@
 import type { Config } from './config';
 import { RecordCodec } from './contracts/codec';
-import { errorMessage } from './errors';
+import { errorMessage, NextActError } from './errors';
 import { createKafkaClient, type KafkaClient } from './kafka/client';
 import type { Logger } from './logger';
 import { retry } from './retry';
@@ -55,7 +55,9 @@ export async function provisionUntilReady(
     maxDelayMs: 5_000,
     shouldRetry: () => !(options.stopping?.() ?? false),
     onRetry: (err, attempt, delayMs) => {
-      options.onFailure?.(`provisioning failed (attempt ${attempt}): ${errorMessage(err)}`);
+      // The reason /readyz shows: which dependency, its stable code, and when the next try is.
+      const code = err instanceof NextActError ? `${err.code}: ` : '';
+      options.onFailure?.(`provisioning failed (attempt ${attempt}, next try in ${(delayMs / 1000).toFixed(1)} s): ${code}${errorMessage(err)}`);
       logger.warn('provision failed; retrying', { err, attempt, delayMs });
     },
   });

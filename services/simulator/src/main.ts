@@ -13,8 +13,15 @@ const usage = `Usage: simulator [options]
   --seed N             PRNG seed (default 42)
   --customers N        simulated customers (default 1000)
   --rate N             events per second, 0 = unlimited (default 1000)
-  --duration SEC       stop after SEC wall-clock seconds
+  --duration SEC       stop after SEC wall-clock seconds (with --sim-days: the run's pace instead)
   --count N            stop after N events
+  --sim-days N         cover simulated time [epoch, epoch + N days): every event before the end is
+                       sent, none after, then the run stops (or earlier at --count). With --duration,
+                       the simulated clock advances N days over SEC wall seconds, linearly, and events
+                       are sent as their simulated time comes due; --rate stays a cap (if it binds,
+                       the run takes longer than SEC but still covers N days). The world makes about
+                       9 events per customer per simulated day, so for R events/s over SEC seconds
+                       pick --customers ~ R*SEC/(9*N), e.g. 300/s for 60 s over 14 days: 140.
   --sink KIND          kafka | gateway | stdout (default kafka)
   --gateway-url URL    gateway base URL (default http://HTTP_HOST:GATEWAY_PORT)
   --gateway-token T    bearer token (default GATEWAY_AUTH_TOKEN)
@@ -48,6 +55,7 @@ async function main(): Promise<number> {
       rate: { type: 'string' },
       duration: { type: 'string' },
       count: { type: 'string' },
+      'sim-days': { type: 'string' },
       sink: { type: 'string' },
       'gateway-url': { type: 'string' },
       'gateway-token': { type: 'string' },
@@ -119,6 +127,7 @@ async function main(): Promise<number> {
       rate: num('rate', values.rate, 1000),
       durationSec: num('duration', values.duration),
       count: num('count', values.count),
+      simDays: num('sim-days', values['sim-days']),
       sink,
       gatewayUrl: values['gateway-url'],
       gatewayToken: values['gateway-token'],

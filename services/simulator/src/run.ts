@@ -29,8 +29,16 @@ export interface SimulationOptions {
   customers: number;
   /** Stop after this many world events. */
   count?: number;
-  /** Stop after this many wall-clock seconds. */
+  /**
+   * Stop after this many wall-clock seconds. With `simDays`, the run's pace instead: the simulated
+   * clock advances `simDays` days over `durationSec` seconds, linearly.
+   */
   durationSec?: number;
+  /**
+   * The run covers simulated time [epoch, epoch + simDays days): every world event before the end
+   * is sent, none at or after it, and the run stops there (or earlier at `count`).
+   */
+  simDays?: number;
   /** Target events per second; 0 or undefined means as fast as the sink takes them. */
   rate?: number;
   sink: SinkKind | EventSink;
@@ -82,11 +90,15 @@ export interface SimulationSummary {
   eventsPerSec: number;
   simStart: string;
   simEnd: string;
+  /** The simulated span asked for (`simDays`), or null when the run was bounded otherwise. */
+  simDays: number | null;
   responder: ResponderStats | null;
   stages: Record<string, number>;
   transitions: Record<string, number>;
   groundTruth: ReturnType<typeof describeGroundTruth>;
 }
+
+const DAY_MS = 86_400_000;
 
 const emptyTypes = () => ({ browse: 0, chat: 0, purchase: 0, survey: 0, outcome: 0, consent: 0 }) as Record<string, number>;
 
@@ -99,6 +111,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   if (!(batchSize >= 1)) throw new NextActError(ErrorCodes.CONFIG_INVALID, 'batchSize must be at least 1');
   if (options.count !== undefined && !(options.count >= 0)) throw new NextActError(ErrorCodes.CONFIG_INVALID, 'count must be >= 0');
   if (!(rate >= 0)) throw new NextActError(ErrorCodes.CONFIG_INVALID, 'rate must be >= 0');
+  const simDays = options.simDays;
+  if (simDays !== undefined && !(simDays > 0 && Number.isFinite(simDays)))
+    throw new NextActError(ErrorCodes.CONFIG_INVALID, `simDays must be a positive number of days, got ${simDays}`);
+  if (options.durationSec !== undefined && !(options.durationSec > 0))
+    throw new NextActError(ErrorCodes.CONFIG_INVALID, `durationSec must be positive, got ${options.durationSec}`);
   const sinkKind = typeof options.sink === 'string' ? options.sink : options.sink.kind;
   const maxInFlight = options.maxInFlight ?? (sinkKind === 'gateway' || sinkKind === 'stdout' ? 1 : 4);
   const topics = topicNames(config.topicPrefix);
@@ -152,7 +169,14 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const started = performance.now();
     let lastAck = started;
     const elapsedSec = () => (performance.now() - started) / 1000;
-    const deadline = options.durationSec === undefined ? Number.POSITIVE_INFINITY : options.durationSec;
+    // With simDays the duration paces the simulated clock instead of cutting the run.
+    const paceSec = simDays !== undefined ? options.durationSec : undefined;
+    const deadline = options.durationSec === undefined || paceSec !== undefined ? Number.POSITIVE_INFINITY : options.durationSec;
+    const simEnd = simDays === undefined ? Number.POSITIVE_INFINITY : world.epochMs + simDays * DAY_MS;
+    /** The simulated time up to which events may be released now. */
+    const dueUntil = (elapsed: number) =>
+      paceSec === undefined ? simEnd : Math.min(simEnd, world.epochMs + Math.min(1, elapsed / paceSec) * (simDays as number) * DAY_MS);
+    let reachedEnd = false;
     const limit = options.count ?? Number.POSITIVE_INFINITY;
     const chunk = rate > 0 ? Math.max(1, Math.min(batchSize, Math.floor(rate / 50))) : batchSize;
 
@@ -219,9 +243,23 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
             }
           }
         }
-        const batch = new Array<CustomerEvent>(n);
-        for (let i = 0; i < n; i++) batch[i] = world.next();
-        generated += n;
+        const until = dueUntil(elapsed);
+        const batch: CustomerEvent[] = [];
+        while (batch.length < n) {
+          const event = world.nextBefore(until);
+          if (event === null) break;
+          batch.push(event);
+        }
+        if (batch.length === 0) {
+          if (until >= simEnd) {
+            reachedEnd = true;
+            break;
+          }
+          // Paced: nothing is due yet; wait a little of the simulated clock.
+          await sleep(Math.max(1, Math.min(100, ((paceSec as number) * 1000) / ((simDays as number) * 24 * 60))));
+          continue;
+        }
+        generated += batch.length;
         metrics.simTime.set(world.now / 1000);
         inFlight.push(deliver(batch));
         if (inFlight.length >= maxInFlight) await inFlight.shift();
@@ -249,7 +287,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       elapsedSec: Math.round(produceSec * 1000) / 1000,
       eventsPerSec: produceSec > 0 ? Math.round(sent / produceSec) : 0,
       simStart: new Date(simStart).toISOString(),
-      simEnd: new Date(world.now).toISOString(),
+      simEnd: new Date(reachedEnd ? simEnd : world.now).toISOString(),
+      simDays: simDays ?? null,
       responder: responder ? responder.stats : null,
       stages: stats.stages,
       transitions: stats.transitions,

@@ -196,7 +196,16 @@ export class World {
 
   /** The next event in simulated-time order. The world never runs dry. */
   next(): CustomerEvent {
+    return this.nextBefore(Number.POSITIVE_INFINITY) as CustomerEvent;
+  }
+
+  /**
+   * The next event if its simulated time is before `limit`, else null (the world is left as it was
+   * at `limit`: nothing at or after it has run). Lets a run stop or pause at an exact simulated time.
+   */
+  nextBefore(limit: number): CustomerEvent | null {
     for (;;) {
+      if ((this.heap[0] as Entry).time >= limit) return null;
       const entry = this.pop();
       if (entry.time > this.clock) this.clock = entry.time;
       const customer = this.customers[entry.customer] as Customer;

@@ -7,6 +7,8 @@ import { type Progress, runSimulation } from '../src/run';
 import { type EventSink, GatewaySink, StdoutSink, toGatewayJson } from '../src/sinks';
 import { World } from '../src/world';
 
+const DAY = 86_400_000;
+
 class MemorySink implements EventSink {
   readonly kind = 'memory';
   readonly batches: CustomerEvent[][] = [];
@@ -65,6 +67,52 @@ describe('runSimulation', () => {
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress[0]?.sent).toBeGreaterThan(0);
     expect(progress[0]?.ratePerSec).toBeGreaterThan(200);
+  });
+
+  it('--sim-days: sends every world event before epoch + N days and none after, then stops', async () => {
+    const sink = new MemorySink();
+    const epochMs = Date.UTC(2026, 2, 1);
+    const summary = await runSimulation({ config, seed: 5, customers: 40, simDays: 3, rate: 0, epochMs, sink, logger: silentLogger });
+    const end = epochMs + 3 * DAY;
+    const reference = new World({ seed: 5, customers: 40, epochMs });
+    const expected: CustomerEvent[] = [];
+    for (let e = reference.next(); e.value.eventTime < end; e = reference.next()) expected.push(e);
+    expect(sink.events).toEqual(expected);
+    expect(summary.events).toBe(expected.length);
+    expect(summary.simDays).toBe(3);
+    expect(summary.simEnd).toBe(new Date(end).toISOString());
+    // The span is really covered: events on the last simulated day.
+    expect(Math.max(...sink.events.map((e) => e.value.eventTime))).toBeGreaterThan(end - DAY);
+  });
+
+  it('--sim-days with --duration: the simulated clock is paced over the wall-clock duration', async () => {
+    const sink = new MemorySink();
+    const progress: Progress[] = [];
+    const started = performance.now();
+    const summary = await runSimulation({
+      config,
+      seed: 6,
+      customers: 30,
+      simDays: 4,
+      durationSec: 1.6,
+      rate: 0,
+      sink,
+      logger: silentLogger,
+      progress: (p) => progress.push(p),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    expect(seconds).toBeGreaterThan(1.4);
+    expect(seconds).toBeLessThan(5);
+    expect(summary.simEnd).toBe(new Date(Date.UTC(2026, 0, 1) + 4 * DAY).toISOString());
+    // After about one second (of 1.6) the clock is past the first simulated day and short of the end.
+    const first = Date.parse(progress[0]?.simTime ?? '');
+    expect(first).toBeGreaterThan(Date.UTC(2026, 0, 1) + DAY);
+    expect(first).toBeLessThan(Date.UTC(2026, 0, 1) + 4 * DAY);
+    expect(Math.max(...sink.events.map((e) => e.value.eventTime))).toBeLessThan(Date.UTC(2026, 0, 1) + 4 * DAY);
+  });
+
+  it('refuses a non-positive --sim-days', async () => {
+    await expect(runSimulation({ config, seed: 3, customers: 10, simDays: 0, sink: new MemorySink(), logger: silentLogger })).rejects.toThrow(/simDays/);
   });
 
   it('fails the run when the sink fails', async () => {

@@ -104,9 +104,10 @@ export interface GroupMetadata {
  */
 export interface RebalanceListener {
   /**
-   * Partitions whose fetch position was (re)initialised from the group's committed offsets in this
-   * rebalance: on an eager protocol every partition the member holds after the join, on a
-   * cooperative one only the new ones. `assignment` is the member's whole assignment now.
+   * Called after every rebalance this member took part in (possibly with no partitions) with the
+   * partitions whose fetch position was (re)initialised from the group's committed offsets: on an
+   * eager protocol every partition the member holds after the join, on a cooperative one only the
+   * new ones. `assignment` is the member's whole assignment now.
    */
   assigned?(partitions: TopicPartition[], assignment: Assignment): void | Promise<void>;
   /** Partitions this member no longer owns: stop work on them and commit nothing more for them. */

@@ -1,8 +1,9 @@
 /**
- * Group membership and task lifecycle. kafkajs has no rebalance listener, so assignment is learnt
- * from GROUP_JOIN (each join carries this member's partitions): partitions that disappear are
- * released (checkpoint, producer closed), new ones are opened (producer init — fencing the old
- * owner — then restore from checkpoint and changelog) before any of their events are processed.
+ * Group membership and task lifecycle, driven by the port's rebalance listener: revoked partitions
+ * are released (checkpoint, producer closed) before the listener returns, new ones are opened
+ * (producer init — fencing the old owner — then restore from checkpoint and changelog) before any
+ * of their events are processed. On adapters that learn revocation only after rejoining
+ * (`revokeBeforeReassign: false`, kafkajs) the new owner's producer init is what stops the old one.
  */
 import { join } from 'node:path';
 import {
@@ -16,6 +17,7 @@ import {
   type RecordConsumer,
   sleep,
   type TopicNames,
+  type TopicPartition,
   topicNames,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
@@ -76,6 +78,8 @@ export class Engine<J, L> {
   private idleTicker?: NodeJS.Timeout;
   /** Consecutive failed opens per partition (backoff of the retry). */
   private readonly openFailures = new Map<number, number>();
+  /** Assignments and revocations, applied one at a time in the order the consumer reported them. */
+  private rebalancing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions<J, L>) {
     this.topics = topicNames(options.topicPrefix);
@@ -104,10 +108,13 @@ export class Engine<J, L> {
       partitionsConsumedConcurrently: o.concurrency,
       sessionTimeoutMs: o.sessionTimeoutMs,
       maxBytesPerPartition: o.maxBytesPerPartition,
+      rebalance: {
+        assigned: (_added, assignment) => this.onAssigned(assignment),
+        revoked: (partitions) => this.onRevoked(partitions),
+      },
     });
     this.consumer = consumer;
-    consumer.onAssignment((assignment) => this.onAssignment(assignment));
-    // Resolves once the first join is done; batches then arrive on kafkajs's fetch loop.
+    // Resolves once the first assignment is known; batches then arrive on the consumer's fetch loop.
     await consumer.run((batch) => this.handle(batch));
     const idleMs = o.idleAdvanceMs;
     if (idleMs !== undefined) {
@@ -173,7 +180,32 @@ export class Engine<J, L> {
     }
   }
 
-  private onAssignment(assignment: Record<string, number[]>): void {
+  /** Revoked partitions are given up before the listener returns: checkpointed, their producers closed. */
+  private onRevoked(partitions: TopicPartition[]): Promise<void> {
+    const run = this.rebalancing.then(async () => {
+      const gone = partitions.filter((tp) => tp.topic === this.topics.customerEvents).map((tp) => tp.partition);
+      for (const p of gone) this.owned.delete(p);
+      this.options.metrics.ownedPartitions.set(this.owned.size);
+      if (gone.length > 0) this.log.info('partitions revoked', { partitions: gone });
+      await Promise.all(
+        gone.map((p) => {
+          const slot = this.slots.get(p);
+          return slot ? this.releaseSlot(p, slot, this.stopping ? 'shutdown' : 'revoked') : undefined;
+        }),
+      );
+    });
+    this.rebalancing = run.catch((err) => this.log.error('revocation failed', { err }));
+    return run;
+  }
+
+  /** The member's whole assignment after a rebalance: what is not in it is released, what is new is opened. */
+  private onAssigned(assignment: Record<string, number[]>): Promise<void> {
+    const run = this.rebalancing.then(() => this.applyAssignment(assignment));
+    this.rebalancing = run.catch((err) => this.log.error('assignment failed', { err }));
+    return run;
+  }
+
+  private applyAssignment(assignment: Record<string, number[]>): void {
     if (this.stopping) return;
     const mine = new Set(assignment[this.topics.customerEvents] ?? []);
     this.joined = true;
@@ -203,6 +235,7 @@ export class Engine<J, L> {
       logger: this.log,
       metrics: o.metrics,
       groupId: o.groupId,
+      groupMetadata: () => this.consumer!.groupMetadata(),
       topics: this.topics,
       checkpointFile: (p) => (o.stateDir ? join(o.stateDir, o.groupId, `${p}.json`) : undefined),
       checkpointIntervalMs: o.checkpointIntervalMs,
@@ -286,7 +319,7 @@ export class Engine<J, L> {
     }
   }
 
-  /** Restores can outlast the session timeout; kafkajs heartbeats only when asked to. */
+  /** Restores can outlast the session timeout; some clients (kafkajs) heartbeat only when asked to. */
   private async awaitWithHeartbeat(promise: Promise<void>, batch: RecordBatch): Promise<void> {
     let settled = false;
     const watched = promise.then(

@@ -15,6 +15,7 @@ import {
   deadLetterRecord,
   ErrorCodes,
   errorMessage,
+  type GroupMetadata,
   type KafkaAdmin,
   type KafkaClient,
   type Logger,
@@ -39,6 +40,8 @@ export interface TaskContext<J, L> {
   logger: Logger;
   metrics: EngineMetrics;
   groupId: string;
+  /** The consumer's group metadata as of now: what a transactional offset commit carries (KIP-447). */
+  groupMetadata(): GroupMetadata;
   topics: TopicNames;
   /** Checkpoint file of a partition; undefined disables checkpoints. */
   checkpointFile(partition: number): string | undefined;
@@ -221,7 +224,7 @@ export class PartitionTask<J, L> {
       await this.producer!.transact(async (tx) => {
         await tx.send(out.records); // core cuts it into chunks below message.max.bytes
         if (!batch.stillOwned()) throw new StaleBatchError(this.partition);
-        await tx.commitConsumed(ctx.groupId, [{ topic: ctx.topics.customerEvents, partition: this.partition, offset: nextOffset }]);
+        await tx.commitConsumed(ctx.groupMetadata(), [{ topic: ctx.topics.customerEvents, partition: this.partition, offset: nextOffset }]);
       });
     } catch (err) {
       ctx.metrics.transactions.inc({ result: 'abort' });

@@ -1,4 +1,5 @@
 import { ErrorCodes, NextActError } from './errors';
+import { type KafkaAdapterName, kafkaAdapters } from './kafka/client';
 import type { LogLevel } from './logger';
 
 /**
@@ -84,6 +85,13 @@ export const settings = {
     parse: brokers,
   }),
   kafkaClientId: withDefault({ env: 'KAFKA_CLIENT_ID', doc: 'Client id prefix sent to Kafka.', fallback: 'nextact', form: 'non-empty string', parse: str }),
+  kafkaClient: withDefault({
+    env: 'KAFKA_CLIENT',
+    doc: 'Kafka client adapter. platformatic has KIP-447 (group-fenced transactional commits); kafkajs does not.',
+    fallback: 'kafkajs',
+    form: 'kafkajs or platformatic',
+    parse: oneOf<KafkaAdapterName>(...kafkaAdapters),
+  }),
   kafkaSsl: withDefault({ env: 'KAFKA_SSL', doc: 'Use TLS to the brokers.', fallback: 'false', form: 'true or false', parse: bool }),
   kafkaSaslMechanism: optional({
     env: 'KAFKA_SASL_MECHANISM',

@@ -19,6 +19,7 @@ export function kafkaFromConfig(config: Config, logger: Logger, clientSuffix: st
           : undefined,
     },
     logger,
+    config.kafkaClient,
   );
 }
 

@@ -13,6 +13,10 @@
  * - sends on one producer are applied in call order, cut in chunks below message.max.bytes;
  * - every failure is a `NextActError` with a stable `NXA_*` code and `retriable` (see `errors.ts`):
  *   callers branch on `code`, never on a message.
+ *
+ * An adapter folder `kafka/<name>/` has an `index.ts` exporting `create<Name>Client(connection,
+ * logger): KafkaClient` (what `client.ts` loads when KAFKA_CLIENT=<name>) and its capabilities as
+ * a constant, e.g. `KAFKAJS_CAPABILITIES`, for its conformance test.
  */
 
 /** Where the brokers are and how to reach them (TLS and SASL passed through to the client). */

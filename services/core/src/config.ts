@@ -262,6 +262,27 @@ export const settings = {
     form: 'integer 6000..300000',
     parse: int(6_000, 300_000),
   }),
+  engineExactlyOnce: withDefault({
+    env: 'ENGINE_EXACTLY_ONCE',
+    doc: 'v2: one transaction per commit interval across the owned partitions, zombies fenced by KIP-447 (refused on a KAFKA_CLIENT without it); per-partition: one transactional producer per input partition; auto: v2 where the client has KIP-447.',
+    fallback: 'auto',
+    form: 'auto, v2 or per-partition',
+    parse: oneOf('auto', 'v2', 'per-partition'),
+  }),
+  engineCommitIntervalMs: withDefault({
+    env: 'ENGINE_COMMIT_INTERVAL_MS',
+    doc: 'Exactly-once v2: how often the instance transaction commits.',
+    fallback: '100',
+    form: 'integer 1..60000',
+    parse: int(1, 60_000),
+  }),
+  engineCommitMaxRecords: withDefault({
+    env: 'ENGINE_COMMIT_MAX_RECORDS',
+    doc: 'Exactly-once v2: the instance transaction commits early once this many output records wait.',
+    fallback: '5000',
+    form: 'integer 1..1000000',
+    parse: int(1, 1_000_000),
+  }),
   policyFile: withDefault({
     env: 'POLICY_FILE',
     doc: 'Decision policy loaded by the engine at start.',

@@ -228,8 +228,12 @@ export interface KafkaAdmin {
   partitionCount(topic: string): Promise<number>;
   /** Low and high watermarks per partition, sorted by partition. */
   watermarks(topic: string): Promise<PartitionWatermarks[]>;
-  /** Committed offsets of a group per partition (-1 when none), sorted by partition. */
-  groupOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
+  /**
+   * Committed offsets of a group per partition (-1 when none), sorted by partition. `requireStable`
+   * (KIP-447's require_stable): waits while an open transaction holds offsets of the group for the
+   * topic, so what is read is final. Adapters without KIP-447 may ignore it.
+   */
+  groupOffsets(groupId: string, topic: string, options?: { requireStable?: boolean }): Promise<{ partition: number; offset: string }[]>;
   /** Sets a group's committed offsets (the group must have no active member). */
   setGroupOffsets(groupId: string, positions: RecordPosition[]): Promise<void>;
   listGroups(): Promise<string[]>;

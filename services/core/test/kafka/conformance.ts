@@ -596,6 +596,45 @@ export function describeKafkaPort(
       timeoutMs,
     );
 
+    const [stableIt, stableTitle] = needs('kip447', 'require_stable: committed offsets are read only once no open transaction holds offsets for them');
+    stableIt(
+      stableTitle,
+      async () => {
+        const t = await topic('stable', 1);
+        const group = unique('stable-group');
+        const tp = await kafka.transactionalProducer(unique('stable-id'));
+        closers.push(() => tp.close());
+        let finish!: () => void;
+        const held = new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+        let offsetsSent = false;
+        const open = tp.transact(async (tx) => {
+          // No member: generation -1 and no member id, which the coordinator accepts without a generation check.
+          await tx.commitConsumed({ groupId: group, generationId: -1, memberId: '' }, [{ topic: t, partition: 0, offset: '7' }]);
+          offsetsSent = true;
+          await held;
+        });
+        await eventually('the offsets to be in the open transaction', () => offsetsSent, settle);
+        const admin = await kafka.admin();
+        try {
+          let read: { partition: number; offset: string }[] | undefined;
+          const stable = admin.groupOffsets(group, t, { requireStable: true }).then((r) => {
+            read = r;
+          });
+          await sleep(500);
+          expect(read).toBeUndefined();
+          finish();
+          await open;
+          await stable;
+          expect(read).toEqual([{ partition: 0, offset: '7' }]);
+        } finally {
+          await admin.close();
+        }
+      },
+      timeoutMs,
+    );
+
     it(
       'errors carry stable codes: a record over message.max.bytes, an unknown topic, a closed producer',
       async () => {

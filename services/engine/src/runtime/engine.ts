@@ -7,10 +7,13 @@
  */
 import { join } from 'node:path';
 import {
+  ErrorCodes,
   type KafkaAdmin,
+  type KafkaCapabilities,
   type KafkaClient,
   LagPoller,
   type Logger,
+  NextActError,
   type Readiness,
   type RecordBatch,
   type RecordCodec,
@@ -21,6 +24,7 @@ import {
   topicNames,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
+import { InstanceCommitter } from './commit';
 import { isFenced } from './errors';
 import type { EngineMetrics } from './metrics';
 import { restorePartitions } from './restore';
@@ -48,6 +52,31 @@ export interface EngineOptions<J, L> {
   lagPollMs?: number;
   /** Wall-clock stream time for partitions without input this long (see PartitionTask.advanceIdle); undefined: off. */
   idleAdvanceMs?: number;
+  /**
+   * `v2`: one transactional producer per instance, one transaction per commit interval across the
+   * owned partitions, zombies fenced by KIP-447 (needs an adapter with `kip447`); `per-partition`:
+   * one transactional producer per input partition; `auto` (default): v2 when the adapter has KIP-447.
+   */
+  exactlyOnce?: ExactlyOnceMode;
+  /** v2: the shared transaction commits this often (default 100 ms)... */
+  commitIntervalMs?: number;
+  /** ...or once this many output records wait (default 5,000). */
+  commitMaxRecords?: number;
+}
+
+export type ExactlyOnceMode = 'auto' | 'v2' | 'per-partition';
+
+/** The exactly-once protocol an engine runs on a client; refuses v2 where the client lacks KIP-447. */
+export function resolveExactlyOnce(requested: ExactlyOnceMode, capabilities: KafkaCapabilities): 'v2' | 'per-partition' {
+  if (requested === 'per-partition') return 'per-partition';
+  if (capabilities.kip447) return 'v2';
+  if (requested === 'v2') {
+    throw new NextActError(
+      ErrorCodes.CONFIG_INVALID,
+      `ENGINE_EXACTLY_ONCE=v2 needs a Kafka client with KIP-447 (group-fenced transactional offset commits), which KAFKA_CLIENT=${capabilities.adapter} lacks: running it would not fence zombies. Set KAFKA_CLIENT=platformatic, or ENGINE_EXACTLY_ONCE=per-partition (one transactional producer per partition).`,
+    );
+  }
+  return 'per-partition';
 }
 
 interface Slot<J, L> {
@@ -60,6 +89,8 @@ export interface EngineStatus {
   instanceId: string;
   groupId: string;
   joined: boolean;
+  /** The exactly-once protocol running (see ENGINE_EXACTLY_ONCE). */
+  exactlyOnce?: 'v2' | 'per-partition';
   owned: number[];
   partitions: { partition: number; restored: boolean; journeys: number; nextOffset: string; streamTime: number }[];
 }
@@ -78,6 +109,7 @@ export class Engine<J, L> {
   private idleTicker?: NodeJS.Timeout;
   /** Consecutive failed opens per partition (backoff of the retry). */
   private readonly openFailures = new Map<number, number>();
+  private committer?: InstanceCommitter;
   /** Assignments and revocations, applied one at a time in the order the consumer reported them. */
   private rebalancing: Promise<void> = Promise.resolve();
 
@@ -88,6 +120,8 @@ export class Engine<J, L> {
 
   async start(): Promise<void> {
     const o = this.options;
+    // Before anything starts: an unsafe combination is refused, not run.
+    const mode = resolveExactlyOnce(o.exactlyOnce ?? 'auto', o.kafka.capabilities);
     this.admin = await o.kafka.admin();
     // The group's lag on every input partition, owned or not: any instance shows the whole group.
     this.lag = new LagPoller({
@@ -99,6 +133,19 @@ export class Engine<J, L> {
       report: (_topic, partition, lag) => o.metrics.consumerLag.set({ partition: String(partition) }, lag),
     });
     this.lag.start();
+    if (mode === 'v2') {
+      this.committer = new InstanceCommitter({
+        kafka: o.kafka,
+        transactionalId: `${o.groupId}-${o.instanceId}`,
+        groupMetadata: () => this.consumer!.groupMetadata(),
+        intervalMs: o.commitIntervalMs ?? 100,
+        maxRecords: o.commitMaxRecords ?? 5_000,
+        logger: this.log,
+        metrics: o.metrics,
+      });
+      await this.committer.start();
+    }
+    this.log.info('exactly-once', { mode, adapter: o.kafka.capabilities.adapter });
     o.metrics.refreshLag = () => this.lag?.refresh() ?? Promise.resolve();
     const consumer = await o.kafka.consumer({
       groupId: o.groupId,
@@ -137,6 +184,7 @@ export class Engine<J, L> {
       instanceId: this.options.instanceId,
       groupId: this.options.groupId,
       joined: this.joined,
+      exactlyOnce: this.consumer ? (this.committer ? 'v2' : 'per-partition') : undefined,
       owned: [...this.owned].sort((a, b) => a - b),
       partitions: [...this.slots]
         .sort(([a], [b]) => a - b)
@@ -164,6 +212,7 @@ export class Engine<J, L> {
     clearInterval(this.idleTicker);
     await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
     await Promise.all([...this.slots].map(([p, slot]) => this.releaseSlot(p, slot, 'shutdown')));
+    await this.committer?.close();
     await this.lag?.stop();
     await this.admin?.close().catch(() => {});
     this.options.metrics.ownedPartitions.set(0);
@@ -184,6 +233,8 @@ export class Engine<J, L> {
   private onRevoked(partitions: TopicPartition[]): Promise<void> {
     const run = this.rebalancing.then(async () => {
       const gone = partitions.filter((tp) => tp.topic === this.topics.customerEvents).map((tp) => tp.partition);
+      // v2: what the revoked partitions processed commits now, before another member gets them.
+      if (gone.length > 0) void this.committer?.flush();
       for (const p of gone) this.owned.delete(p);
       this.options.metrics.ownedPartitions.set(this.owned.size);
       if (gone.length > 0) this.log.info('partitions revoked', { partitions: gone });
@@ -239,10 +290,17 @@ export class Engine<J, L> {
       topics: this.topics,
       checkpointFile: (p) => (o.stateDir ? join(o.stateDir, o.groupId, `${p}.json`) : undefined),
       checkpointIntervalMs: o.checkpointIntervalMs,
+      instanceCommit: this.committer ? (c) => this.committer!.contribute(c) : undefined,
     };
     const tasks = partitions.map((p) => new PartitionTask(ctx, p));
     const ready = (async () => {
+      // Per-partition: the producers' init fences the previous owners before anything is read.
+      // v2: a previous owner's transaction still holding offsets of these partitions must end first
+      // (it commits or is aborted), so the committed offsets are read stable, before the restore.
       await Promise.all(tasks.map((t) => t.initProducer()));
+      const stable = this.committer
+        ? new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents, { requireStable: true })).map((g) => [g.partition, g.offset]))
+        : undefined;
       const outcomes = await restorePartitions({
         kafka: o.kafka,
         admin: this.admin!,
@@ -252,7 +310,7 @@ export class Engine<J, L> {
         metrics: o.metrics,
       });
       // Read after the fence: the previous owner's last commit (if any) is in these offsets.
-      const committed = new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents)).map((g) => [g.partition, g.offset]));
+      const committed = stable ?? new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents)).map((g) => [g.partition, g.offset]));
       for (const t of tasks) {
         const outcome = outcomes.find((x) => x.partition === t.partition)!;
         t.markRestored(outcome.until, committed.get(t.partition) ?? '0');

@@ -15,11 +15,11 @@ jest.setTimeout(30_000);
 type Run = Awaited<ReturnType<typeof startEngine<CounterJourney, CounterLearner>>>;
 
 const variants = [
-  { name: 'kip447, cooperative', options: {} },
-  { name: 'no kip447, eager (as kafkajs)', options: { kip447: false, cooperativeRebalance: false } },
+  { name: 'kip447, cooperative: exactly-once v2', options: {}, mode: 'v2' as const },
+  { name: 'no kip447, eager (as kafkajs): per-partition producers', options: { kip447: false, cooperativeRebalance: false }, mode: 'per-partition' as const },
 ];
 
-describe.each(variants)('engine on the memory adapter ($name)', ({ options }) => {
+describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode }) => {
   const running: Run[] = [];
   afterEach(async () => {
     for (const r of running.splice(0)) await r.engine.stop();
@@ -41,6 +41,11 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options }) =>
       running.push(b);
       await waitFor('a and b share', () => owned(a.engine).length === 2 && owned(b.engine).length === 2 && b.engine.readiness().ready, 10_000);
       expect([...owned(a.engine), ...owned(b.engine)].sort()).toEqual([0, 1, 2, 3]);
+      expect(a.engine.status().exactlyOnce).toBe(mode);
+      // v2: one producer per instance; per-partition: one per input partition.
+      const ids = stack.cluster.transactionalIds();
+      if (mode === 'v2') expect(ids).toEqual([`${groupId}-a`, `${groupId}-b`]);
+      else expect(ids).toEqual([0, 1, 2, 3].map((p) => `${groupId}-${stack.topics.customerEvents}-${p}`));
       await produceEvents(stack, events.slice(400, 900));
       await sleep(100);
       await a.engine.stop();
@@ -164,3 +169,36 @@ function failingOnce(client: KafkaClient, n: number): KafkaClient & { failed(): 
     },
   });
 }
+
+describe('exactly-once v2 on the memory adapter', () => {
+  it('commits several partitions in one instance transaction per interval', async () => {
+    const stack = await memoryStack('v2-batching', 4, { maxBatchRecords: 20 });
+    const domain = fakeDomain();
+    const groupId = `${stack.prefix}engine`;
+    const events = makeEvents(800, 40, 3);
+    await produceEvents(stack, events);
+    const run = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka: stack.cluster.client(), commitIntervalMs: 50 });
+    try {
+      await waitCaughtUp(stack, groupId, 15_000);
+      const transactions = await counterTotal(run.metrics, 'nextact_engine_transactions_total', { result: 'commit' });
+      // 800 events in batches of at most 20 are 40+ batches; shared transactions need fewer commits.
+      expect(transactions).toBeGreaterThan(0);
+      expect(transactions).toBeLessThan(40);
+      await verifyRun(stack, domain, events);
+    } finally {
+      await run.engine.stop();
+      await stack.cleanup();
+    }
+  });
+
+  it('refuses v2 on a client without KIP-447, naming the variables', async () => {
+    const stack = await memoryStack('v2-refused', 2, { kip447: false });
+    try {
+      await expect(
+        startEngine(stack, fakeDomain(), { groupId: `${stack.prefix}engine`, instanceId: 'a', kafka: stack.cluster.client(), exactlyOnce: 'v2' }),
+      ).rejects.toThrow(/ENGINE_EXACTLY_ONCE=v2 needs a Kafka client with KIP-447[\s\S]*KAFKA_CLIENT=memory/);
+    } finally {
+      await stack.cleanup();
+    }
+  });
+});

@@ -329,6 +329,11 @@ export class MemoryKafka {
     return epoch;
   }
 
+  /** Every transactional id a producer was initialised with (tests check which protocol ran). */
+  transactionalIds(): string[] {
+    return [...this.epochs.keys()].sort();
+  }
+
   currentEpoch(transactionalId: string): number | undefined {
     return this.epochs.get(transactionalId);
   }
@@ -354,6 +359,12 @@ export class MemoryKafka {
     }
     if (this.openTxns.get(transactionalId) === txn) this.openTxns.delete(transactionalId);
     this.notify();
+  }
+
+  /** Whether an open transaction holds offsets of the group for the topic (OffsetFetch's UNSTABLE_OFFSET_COMMIT). */
+  pendingOffsets(groupId: string, topic: string): boolean {
+    for (const txn of this.openTxns.values()) if (txn.offsets.some((o) => o.groupId === groupId && o.positions.some((p) => p.topic === topic))) return true;
+    return false;
   }
 
   /** TxnOffsetCommit's group check (KIP-447): a member rebalanced away may not commit. */
@@ -444,7 +455,8 @@ class MemoryClient implements KafkaClient {
         if (n === undefined) throw kafkaError(ErrorCodes.KAFKA_UNKNOWN_TOPIC, `unknown topic ${topic}`);
         return Array.from({ length: n }, (_, p) => ({ partition: p, low: '0', high: String(c.log(topic, p).end) }));
       },
-      async groupOffsets(groupId, topic) {
+      async groupOffsets(groupId, topic, options = {}) {
+        while (options.requireStable && c.pendingOffsets(groupId, topic)) await c.changed(100);
         const n = c.partitionCount(topic) ?? 0;
         const g = c.existingGroup(groupId);
         return Array.from({ length: n }, (_, p) => ({ partition: p, offset: String(g?.committed.get(tpKey(topic, p)) ?? -1) }));
@@ -530,8 +542,9 @@ class MemoryClient implements KafkaClient {
     };
   }
 
-  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+  async transactionalProducer(transactionalId: string, options: { transactionTimeoutMs?: number } = {}): Promise<TransactionalProducer> {
     const c = this.cluster;
+    const timeoutMs = options.transactionTimeoutMs ?? 60_000;
     const epoch = c.initTransactions(transactionalId);
     let closed = false;
     let queue: Promise<unknown> = Promise.resolve();
@@ -547,6 +560,11 @@ class MemoryClient implements KafkaClient {
         const run = queue.then(async () => {
           checkFenced();
           const txn = c.beginTxn(transactionalId);
+          // As the coordinator does: a transaction open too long is aborted and its producer fenced.
+          const expiry = setTimeout(() => {
+            if (txn.status === 'open' && c.currentEpoch(transactionalId) === epoch) c.initTransactions(transactionalId);
+          }, timeoutMs);
+          expiry.unref();
           const tx: RecordTransaction = {
             async send(records) {
               checkFenced();
@@ -564,9 +582,11 @@ class MemoryClient implements KafkaClient {
             result = await work(tx);
             checkFenced(); // a newer epoch aborted this transaction meanwhile
           } catch (err) {
+            clearTimeout(expiry);
             c.endTxn(transactionalId, txn, 'aborted');
             throw err;
           }
+          clearTimeout(expiry);
           c.endTxn(transactionalId, txn, 'committed');
           return result;
         });

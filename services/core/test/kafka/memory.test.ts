@@ -1,9 +1,14 @@
 import { MemoryKafka } from '../../src';
 import { describeKafkaPort } from './conformance';
 
-// The default cluster, and the two kinds of client it can stand in for: one without KIP-447 and
-// with eager rebalancing (as kafkajs), so the suite's capability gates are exercised both ways.
-for (const options of [{}, { kip447: false, cooperativeRebalance: false }]) {
+// The default cluster, and the kinds of client it can stand in for: without KIP-447, eager and
+// learning revocation after the join (as kafkajs), and the same with KIP-447 (as platformatic), so
+// the suite's capability gates are exercised both ways.
+for (const options of [
+  {},
+  { kip447: false, cooperativeRebalance: false, revokeBeforeReassign: false },
+  { kip447: true, cooperativeRebalance: false, revokeBeforeReassign: false },
+]) {
   const cluster = () => new MemoryKafka(options);
   const capabilities = new MemoryKafka(options).capabilities;
   describeKafkaPort(

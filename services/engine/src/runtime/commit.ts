@@ -18,6 +18,7 @@ import {
   type RecordPosition,
   type TransactionalProducer,
 } from '@nextact/core';
+import { StaleBatchError } from './errors';
 import type { EngineMetrics } from './metrics';
 
 export interface Contribution {
@@ -39,7 +40,10 @@ interface Pending {
 export interface CommitOptions {
   kafka: KafkaClient;
   transactionalId: string;
+  /** The group metadata the owned partitions were assigned under: what the offset commit carries. */
   groupMetadata: () => GroupMetadata;
+  /** Whether this instance still owns the partition (a contribution of one it lost must not commit). */
+  owns: (partition: number) => boolean;
   intervalMs: number;
   /** Commit early once this many records wait. */
   maxRecords: number;
@@ -115,6 +119,8 @@ export class InstanceCommitter {
   private async commit(p: Pending): Promise<void> {
     const { metrics, logger } = this.o;
     try {
+      const lost = p.contributions.filter((c) => !this.o.owns(c.partition)).map((c) => c.partition);
+      if (lost.length > 0) throw new StaleBatchError(lost[0]!);
       const producer = await this.producerNow();
       await producer.transact(async (tx) => {
         const records = p.contributions.flatMap((c) => c.records);

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import {
   ErrorCodes,
+  type GroupMetadata,
   type KafkaAdmin,
   type KafkaCapabilities,
   type KafkaClient,
@@ -110,6 +111,8 @@ export class Engine<J, L> {
   /** Consecutive failed opens per partition (backoff of the retry). */
   private readonly openFailures = new Map<number, number>();
   private committer?: InstanceCommitter;
+  /** The consumer's group metadata when the current assignment was learnt. */
+  private assignedGroup?: GroupMetadata;
   /** Assignments and revocations, applied one at a time in the order the consumer reported them. */
   private rebalancing: Promise<void> = Promise.resolve();
 
@@ -137,7 +140,8 @@ export class Engine<J, L> {
       this.committer = new InstanceCommitter({
         kafka: o.kafka,
         transactionalId: `${o.groupId}-${o.instanceId}`,
-        groupMetadata: () => this.consumer!.groupMetadata(),
+        groupMetadata: () => this.commitGroupMetadata(),
+        owns: (p) => this.owned.has(p),
         intervalMs: o.commitIntervalMs ?? 100,
         maxRecords: o.commitMaxRecords ?? 5_000,
         logger: this.log,
@@ -229,6 +233,19 @@ export class Engine<J, L> {
     }
   }
 
+  /**
+   * What v2's offset commit carries. Where revocation is learnt only after the rejoin, the member's
+   * generation can move before this instance knows which partitions it lost: committing under the
+   * generation of the assignment the work was done for makes the coordinator refuse it then, instead
+   * of accepting offsets of a partition that already moved. Where `revoked` runs before
+   * reassignment (Java's listener semantics), the current metadata is right.
+   */
+  private commitGroupMetadata(): GroupMetadata {
+    const current = this.consumer!.groupMetadata();
+    if (this.options.kafka.capabilities.revokeBeforeReassign) return current;
+    return this.assignedGroup ?? current;
+  }
+
   /** Revoked partitions are given up before the listener returns: checkpointed, their producers closed. */
   private onRevoked(partitions: TopicPartition[]): Promise<void> {
     const run = this.rebalancing.then(async () => {
@@ -259,6 +276,7 @@ export class Engine<J, L> {
   private applyAssignment(assignment: Record<string, number[]>): void {
     if (this.stopping) return;
     const mine = new Set(assignment[this.topics.customerEvents] ?? []);
+    this.assignedGroup = this.consumer?.groupMetadata();
     this.joined = true;
     this.owned = mine;
     this.blockedUntil.clear(); // the group says these are ours now

@@ -16,7 +16,16 @@ type Run = Awaited<ReturnType<typeof startEngine<CounterJourney, CounterLearner>
 
 const variants = [
   { name: 'kip447, cooperative: exactly-once v2', options: {}, mode: 'v2' as const },
-  { name: 'no kip447, eager (as kafkajs): per-partition producers', options: { kip447: false, cooperativeRebalance: false }, mode: 'per-partition' as const },
+  {
+    name: 'no kip447, eager, revocation learnt after the join (as kafkajs): per-partition producers',
+    options: { kip447: false, cooperativeRebalance: false, revokeBeforeReassign: false },
+    mode: 'per-partition' as const,
+  },
+  {
+    name: 'kip447, eager, revocation learnt after the join (as platformatic): exactly-once v2',
+    options: { kip447: true, cooperativeRebalance: false, revokeBeforeReassign: false },
+    mode: 'v2' as const,
+  },
 ];
 
 describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode }) => {

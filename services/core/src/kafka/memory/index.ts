@@ -37,6 +37,12 @@ export interface MemoryKafkaOptions {
   kip447?: boolean;
   /** Revoke only moving partitions (default true); false: every rebalance revokes everything first. */
   cooperativeRebalance?: boolean;
+  /**
+   * true (default): revocations are awaited before anything is reassigned (Java's listener).
+   * false: partitions are assigned to their new owners first and the old owners learn of the
+   * revocation afterwards, as clients that infer it from the join do (kafkajs, platformatic).
+   */
+  revokeBeforeReassign?: boolean;
   /** Most records delivered in one batch (default 500). */
   maxBatchRecords?: number;
   /** A record whose value is larger is refused, as by a broker's message.max.bytes (default 1 MiB). */
@@ -190,7 +196,7 @@ export class MemoryKafka {
       adapter: 'memory',
       kip447: options.kip447 ?? true,
       cooperativeRebalance: options.cooperativeRebalance ?? true,
-      revokeBeforeReassign: true,
+      revokeBeforeReassign: options.revokeBeforeReassign ?? true,
     };
     this.maxBatchRecords = options.maxBatchRecords ?? 500;
     this.messageMaxBytes = options.messageMaxBytes ?? 1_048_576;
@@ -398,31 +404,46 @@ export class MemoryKafka {
       for (const [memberId, ps] of assignTopic(count, subscribers, topic)) targets.get(memberId)!.set(topic, new Set(ps));
     }
     const cooperative = this.capabilities.cooperativeRebalance;
-    // 1. Revoke: the moving partitions (cooperative) or all of them (eager), every member before any assignment.
+    for (const m of group.members) m.consumer.learnGeneration(group.generation);
+    const lostOf = (m: Member) => {
+      const target = targets.get(m.id)!;
+      const lost = new Map<string, Set<number>>();
+      for (const [topic, ps] of m.owned) {
+        const gone = new Set([...ps].filter((p) => !target.get(topic)?.has(p)));
+        if (gone.size > 0) lost.set(topic, gone);
+      }
+      return lost;
+    };
+    const addedOf = (m: Member) => {
+      const added = new Map<string, Set<number>>();
+      for (const [topic, ps] of targets.get(m.id)!) {
+        const fresh = new Set([...ps].filter((p) => !m.owned.get(topic)?.has(p)));
+        if (fresh.size > 0) added.set(topic, fresh);
+      }
+      return added;
+    };
+    if (this.capabilities.revokeBeforeReassign) {
+      // 1. Revoke — the moving partitions (cooperative) or all (eager) — every member before any assignment.
+      await Promise.all(
+        group.members.map(async (m) => {
+          const revoked = cooperative ? lostOf(m) : new Map([...m.owned].map(([t, ps]) => [t, new Set(ps)]));
+          if (revoked.size > 0) await m.consumer.revoke(revoked);
+        }),
+      );
+      // 2. Assign: positions start at the committed offsets as they are after the revocations.
+      await Promise.all(group.members.map((m) => m.consumer.assign(addedOf(m), targets.get(m.id)!, group)));
+      return;
+    }
+    // Revocation learnt after the join: the new owners start first (eager: every partition is
+    // re-initialised), then the old owners are told what they lost.
+    const lost = new Map(group.members.map((m) => [m.id, lostOf(m)]));
     await Promise.all(
-      group.members.map(async (m) => {
-        const target = targets.get(m.id)!;
-        const revoked = new Map<string, Set<number>>();
-        for (const [topic, ps] of m.owned) {
-          const gone = new Set([...ps].filter((p) => !cooperative || !target.get(topic)?.has(p)));
-          if (gone.size > 0) revoked.set(topic, gone);
-        }
-        m.consumer.learnGeneration(group.generation);
-        if (revoked.size > 0) await m.consumer.revoke(revoked);
+      group.members.map((m) => {
+        const added = cooperative ? addedOf(m) : new Map([...targets.get(m.id)!].map(([t, ps]) => [t, new Set(ps)]));
+        return m.consumer.assign(added, targets.get(m.id)!, group);
       }),
     );
-    // 2. Assign: positions start at the committed offsets as they are after the revocations.
-    await Promise.all(
-      group.members.map(async (m) => {
-        const target = targets.get(m.id)!;
-        const added = new Map<string, Set<number>>();
-        for (const [topic, ps] of target) {
-          const fresh = new Set([...ps].filter((p) => !m.owned.get(topic)?.has(p)));
-          if (fresh.size > 0) added.set(topic, fresh);
-        }
-        await m.consumer.assign(added, target, group);
-      }),
-    );
+    await Promise.all(group.members.map((m) => (lost.get(m.id)!.size > 0 ? m.consumer.revoke(lost.get(m.id)!) : undefined)));
   }
 }
 

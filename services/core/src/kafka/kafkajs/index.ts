@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import {
   type Admin,
+  AssignerProtocol,
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
@@ -320,7 +321,6 @@ export function createKafkajsClient(connection: KafkaConnection, logger: Logger)
           const res = await call(`describe ${groupId}`, () => admin.describeGroups([groupId]));
           const g = res.groups[0];
           if (!g) return { groupId, state: 'Dead', members: [] };
-          const { AssignerProtocol } = await import('kafkajs');
           return {
             groupId,
             state: g.state,

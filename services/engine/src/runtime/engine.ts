@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import {
   ErrorCodes,
+  errorCodeOf,
   type GroupMetadata,
   type KafkaAdmin,
   type KafkaCapabilities,
@@ -388,7 +389,7 @@ export class Engine<J, L> {
       await slot.task.process(batch);
     } catch (err) {
       if (isFenced(err)) {
-        this.log.warn('producer fenced: another instance owns this partition now', { partition: p });
+        this.log.warn('fenced: another instance owns this partition now', { partition: p, code: errorCodeOf(err) });
         this.blockedUntil.set(p, Date.now() + (this.options.fencedBackoffMs ?? 5_000));
       }
       throw err;

@@ -46,7 +46,7 @@ describe('engine runtime: zombie instance', () => {
       await waitFor('the survivor to own everything', async () => (await owned(survivorUrl)).length === 4, 40_000);
       zombie.proc.kill('SIGCONT');
       await waitFor('the zombie commit to be fenced (aborted)', async () => (await aborts(zombieUrl)) > abortsBefore, 30_000);
-      expect(zombie.stderr.join('')).toMatch(/producer fenced/);
+      expect(zombie.stderr.join('')).toMatch(/fenced: another instance owns this partition now.*NXA_KAFKA_(FENCED|STALE_MEMBER)/);
       await streaming;
       await waitCaughtUp(stack, groupId, 60_000);
       survivor.proc.kill('SIGTERM');

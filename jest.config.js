@@ -2,7 +2,16 @@
  * Two projects: `unit` (pure logic, fakes allowed, no stack) and `integration` (the real broker,
  * registry and ClickHouse; globalSetup brings the local stack up when it is not running).
  */
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  // ESM-only packages (@platformatic/kafka and its own ESM dependencies): Node 22+ require()s them
+  // natively, but jest's module loader does not, so jest alone gets them as CommonJS.
+  '/node_modules/@platformatic/.+\\.js$': [
+    '@swc/jest',
+    { jsc: { target: 'es2022', parser: { syntax: 'ecmascript', importAttributes: true } }, module: { type: 'commonjs' } },
+  ],
+};
+const transformIgnorePatterns = ['/node_modules/(?!@platformatic/)'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -13,6 +22,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/services/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['\\.int\\.test\\.ts$'],
     },
@@ -20,6 +30,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/services/*/test/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'],
       globalSetup: '<rootDir>/test/global-setup.js',
     },

@@ -115,13 +115,15 @@ export class ClickHouseSink {
       fromBeginning: true,
       commitMarked: false,
       partitionsConsumedConcurrently: 1,
-    });
-    this.consumer.onAssignment((assignment) => {
-      // Kafka re-delivers from the committed offsets after every join: buffered records are dropped
-      // and every partition re-reads its state once in-flight flushes have settled.
-      this.generation += 1;
-      this.assignment = assignment;
-      this.log.info('partitions assigned', { assignment, generation: this.generation });
+      rebalance: {
+        assigned: (_partitions, assignment) => {
+          // Kafka re-delivers from the committed offsets after every join: buffered records are dropped
+          // and every partition re-reads its state once in-flight flushes have settled.
+          this.generation += 1;
+          this.assignment = assignment;
+          this.log.info('partitions assigned', { assignment, generation: this.generation });
+        },
+      },
     });
     const tick = Math.max(20, Math.min(250, Math.floor(this.maxWaitMs / 2)));
     this.timer = setInterval(() => this.cutDue(), tick);

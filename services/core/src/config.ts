@@ -1,4 +1,5 @@
 import { ErrorCodes, NextActError } from './errors';
+import { type KafkaAdapterName, kafkaAdapters } from './kafka/client';
 import type { LogLevel } from './logger';
 
 /**
@@ -84,6 +85,13 @@ export const settings = {
     parse: brokers,
   }),
   kafkaClientId: withDefault({ env: 'KAFKA_CLIENT_ID', doc: 'Client id prefix sent to Kafka.', fallback: 'nextact', form: 'non-empty string', parse: str }),
+  kafkaClient: withDefault({
+    env: 'KAFKA_CLIENT',
+    doc: 'Kafka client adapter. platformatic has KIP-447 (group-fenced transactional commits); kafkajs does not.',
+    fallback: 'kafkajs',
+    form: 'kafkajs or platformatic',
+    parse: oneOf<KafkaAdapterName>(...kafkaAdapters),
+  }),
   kafkaSsl: withDefault({ env: 'KAFKA_SSL', doc: 'Use TLS to the brokers.', fallback: 'false', form: 'true or false', parse: bool }),
   kafkaSaslMechanism: optional({
     env: 'KAFKA_SASL_MECHANISM',
@@ -253,6 +261,27 @@ export const settings = {
     fallback: '10000',
     form: 'integer 6000..300000',
     parse: int(6_000, 300_000),
+  }),
+  engineExactlyOnce: withDefault({
+    env: 'ENGINE_EXACTLY_ONCE',
+    doc: 'v2: one transaction per commit interval across the owned partitions, zombies fenced by KIP-447 (refused on a KAFKA_CLIENT without it); per-partition: one transactional producer per input partition; auto: v2 where the client has KIP-447.',
+    fallback: 'auto',
+    form: 'auto, v2 or per-partition',
+    parse: oneOf('auto', 'v2', 'per-partition'),
+  }),
+  engineCommitIntervalMs: withDefault({
+    env: 'ENGINE_COMMIT_INTERVAL_MS',
+    doc: 'Exactly-once v2: how often the instance transaction commits.',
+    fallback: '100',
+    form: 'integer 1..60000',
+    parse: int(1, 60_000),
+  }),
+  engineCommitMaxRecords: withDefault({
+    env: 'ENGINE_COMMIT_MAX_RECORDS',
+    doc: 'Exactly-once v2: the instance transaction commits early once this many output records wait.',
+    fallback: '5000',
+    form: 'integer 1..1000000',
+    parse: int(1, 1_000_000),
   }),
   policyFile: withDefault({
     env: 'POLICY_FILE',

@@ -1,4 +1,4 @@
-import type { ConsumedRecord, OutgoingRecord } from './kafka/client';
+import type { ConsumedRecord, OutgoingRecord } from './kafka/port';
 
 /**
  * The one shape of a dead letter: the original key, value and headers, untouched, plus why and

@@ -9,7 +9,28 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 'NXA_PAYLOAD_TOO_LARGE',
   UNAUTHORIZED: 'NXA_UNAUTHORIZED',
   BACKPRESSURE: 'NXA_BACKPRESSURE',
+  /** Kafka trouble without a more precise code below; `retriable` as the client judged it. */
   KAFKA: 'NXA_KAFKA',
+  /** A newer producer with the same transactional id took over (its init bumped the epoch): this one can only close. */
+  KAFKA_FENCED: 'NXA_KAFKA_FENCED',
+  /** The group coordinator refused a commit from a member that was rebalanced away (generation or member id stale, KIP-447). */
+  KAFKA_STALE_MEMBER: 'NXA_KAFKA_STALE_MEMBER',
+  /** The group is rebalancing: retry after the rejoin. */
+  KAFKA_REBALANCE_IN_PROGRESS: 'NXA_KAFKA_REBALANCE_IN_PROGRESS',
+  /** The group or transaction coordinator moved or is loading: retry once it is found again. */
+  KAFKA_COORDINATOR_MOVED: 'NXA_KAFKA_COORDINATOR_MOVED',
+  /** A previous transaction of this producer is still completing on the broker: retry shortly. */
+  KAFKA_CONCURRENT_TRANSACTIONS: 'NXA_KAFKA_CONCURRENT_TRANSACTIONS',
+  /** No such topic or partition (yet: Kafka reports it as retriable while metadata propagates). */
+  KAFKA_UNKNOWN_TOPIC: 'NXA_KAFKA_UNKNOWN_TOPIC',
+  /** A record or batch over the broker's message.max.bytes. */
+  KAFKA_RECORD_TOO_LARGE: 'NXA_KAFKA_RECORD_TOO_LARGE',
+  /** No broker reachable (connection refused, closed, leader not available). */
+  KAFKA_UNAVAILABLE: 'NXA_KAFKA_UNAVAILABLE',
+  /** Authentication or authorisation refused (SASL, ACLs). */
+  KAFKA_AUTH: 'NXA_KAFKA_AUTH',
+  /** The group has active members, so its offsets cannot be set or the group deleted. */
+  KAFKA_GROUP_NOT_EMPTY: 'NXA_KAFKA_GROUP_NOT_EMPTY',
   REGISTRY: 'NXA_REGISTRY',
   SCHEMA_INCOMPATIBLE: 'NXA_SCHEMA_INCOMPATIBLE',
   DECODE: 'NXA_DECODE',
@@ -65,6 +86,26 @@ export function isRetriable(err: unknown): boolean {
     return Boolean((err as { retriable: unknown }).retriable);
   }
   return false;
+}
+
+/** The first `NextActError` code on the error or its `cause` chain. */
+export function errorCodeOf(err: unknown): ErrorCode | undefined {
+  const seen = new Set<unknown>();
+  for (let current = err; typeof current === 'object' && current !== null && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    if (current instanceof NextActError) return current.code;
+  }
+  return undefined;
+}
+
+/**
+ * Whether this member lost the right to commit for what it was working on: its transactional
+ * producer was fenced by a newer one, or its group membership is stale (KIP-447). The work must be
+ * given up, never retried as it is.
+ */
+export function isFencedError(err: unknown): boolean {
+  const code = errorCodeOf(err);
+  return code === ErrorCodes.KAFKA_FENCED || code === ErrorCodes.KAFKA_STALE_MEMBER;
 }
 
 export function errorMessage(err: unknown): string {

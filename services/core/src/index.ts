@@ -5,7 +5,7 @@ export * from './contracts/records';
 export * from './dead-letter';
 export * from './errors';
 export * from './http';
-export * from './kafka/client';
+export * from './kafka';
 export * from './lag';
 export * from './logger';
 export * from './metrics';

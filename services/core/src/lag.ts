@@ -1,4 +1,4 @@
-import type { KafkaAdmin } from './kafka/client';
+import type { KafkaAdmin } from './kafka';
 import type { Logger } from './logger';
 
 /**

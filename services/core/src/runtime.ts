@@ -1,7 +1,7 @@
 import type { Config } from './config';
 import { RecordCodec } from './contracts/codec';
 import { errorMessage, NextActError } from './errors';
-import { createKafkaClient, type KafkaClient } from './kafka/client';
+import { createKafkaClient, type KafkaClient } from './kafka';
 import type { Logger } from './logger';
 import { retry } from './retry';
 import { topicBindings, topicSpecs } from './topics';
@@ -19,6 +19,7 @@ export function kafkaFromConfig(config: Config, logger: Logger, clientSuffix: st
           : undefined,
     },
     logger,
+    config.kafkaClient,
   );
 }
 

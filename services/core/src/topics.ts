@@ -1,7 +1,7 @@
 import type { Config } from './config';
 import type { TopicBinding } from './contracts/codec';
 import { customerEventNames } from './contracts/records';
-import type { TopicSpec } from './kafka/client';
+import type { TopicSpec } from './kafka/port';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

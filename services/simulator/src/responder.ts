@@ -43,13 +43,20 @@ export class Responder {
   /** Joins the group and resolves once partitions are assigned, so no decision made after this is missed. */
   async start(timeoutMs = 30_000): Promise<void> {
     const { kafka, topic, groupId, logger } = this.options;
-    const consumer = await kafka.consumer({ groupId, topics: [topic], fromBeginning: this.options.fromBeginning ?? false, commitMarked: true });
-    this.consumer = consumer;
     let assigned = false;
-    consumer.onAssignment((assignment) => {
-      assigned = true;
-      logger.info('responder assigned', { groupId, partitions: assignment[topic] ?? [] });
+    const consumer = await kafka.consumer({
+      groupId,
+      topics: [topic],
+      fromBeginning: this.options.fromBeginning ?? false,
+      commitMarked: true,
+      rebalance: {
+        assigned: (_partitions, assignment) => {
+          assigned = true;
+          logger.info('responder assigned', { groupId, partitions: assignment[topic] ?? [] });
+        },
+      },
     });
+    this.consumer = consumer;
     await consumer.run((batch) => this.handle(batch.records, batch.markProcessed, batch.heartbeat));
     const deadline = Date.now() + timeoutMs;
     while (!assigned) {

@@ -1,24 +1,32 @@
 /**
- * Group membership and task lifecycle. kafkajs has no rebalance listener, so assignment is learnt
- * from GROUP_JOIN (each join carries this member's partitions): partitions that disappear are
- * released (checkpoint, producer closed), new ones are opened (producer init — fencing the old
- * owner — then restore from checkpoint and changelog) before any of their events are processed.
+ * Group membership and task lifecycle, driven by the port's rebalance listener: revoked partitions
+ * are released (checkpoint, producer closed) before the listener returns, new ones are opened
+ * (producer init — fencing the old owner — then restore from checkpoint and changelog) before any
+ * of their events are processed. On adapters that learn revocation only after rejoining
+ * (`revokeBeforeReassign: false`, kafkajs) the new owner's producer init is what stops the old one.
  */
 import { join } from 'node:path';
 import {
+  ErrorCodes,
+  errorCodeOf,
+  type GroupMetadata,
   type KafkaAdmin,
+  type KafkaCapabilities,
   type KafkaClient,
   LagPoller,
   type Logger,
+  NextActError,
   type Readiness,
   type RecordBatch,
   type RecordCodec,
   type RecordConsumer,
   sleep,
   type TopicNames,
+  type TopicPartition,
   topicNames,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
+import { InstanceCommitter } from './commit';
 import { isFenced } from './errors';
 import type { EngineMetrics } from './metrics';
 import { restorePartitions } from './restore';
@@ -46,6 +54,31 @@ export interface EngineOptions<J, L> {
   lagPollMs?: number;
   /** Wall-clock stream time for partitions without input this long (see PartitionTask.advanceIdle); undefined: off. */
   idleAdvanceMs?: number;
+  /**
+   * `v2`: one transactional producer per instance, one transaction per commit interval across the
+   * owned partitions, zombies fenced by KIP-447 (needs an adapter with `kip447`); `per-partition`:
+   * one transactional producer per input partition; `auto` (default): v2 when the adapter has KIP-447.
+   */
+  exactlyOnce?: ExactlyOnceMode;
+  /** v2: the shared transaction commits this often (default 100 ms)... */
+  commitIntervalMs?: number;
+  /** ...or once this many output records wait (default 5,000). */
+  commitMaxRecords?: number;
+}
+
+export type ExactlyOnceMode = 'auto' | 'v2' | 'per-partition';
+
+/** The exactly-once protocol an engine runs on a client; refuses v2 where the client lacks KIP-447. */
+export function resolveExactlyOnce(requested: ExactlyOnceMode, capabilities: KafkaCapabilities): 'v2' | 'per-partition' {
+  if (requested === 'per-partition') return 'per-partition';
+  if (capabilities.kip447) return 'v2';
+  if (requested === 'v2') {
+    throw new NextActError(
+      ErrorCodes.CONFIG_INVALID,
+      `ENGINE_EXACTLY_ONCE=v2 needs a Kafka client with KIP-447 (group-fenced transactional offset commits), which KAFKA_CLIENT=${capabilities.adapter} lacks: running it would not fence zombies. Set KAFKA_CLIENT=platformatic, or ENGINE_EXACTLY_ONCE=per-partition (one transactional producer per partition).`,
+    );
+  }
+  return 'per-partition';
 }
 
 interface Slot<J, L> {
@@ -58,6 +91,8 @@ export interface EngineStatus {
   instanceId: string;
   groupId: string;
   joined: boolean;
+  /** The exactly-once protocol running (see ENGINE_EXACTLY_ONCE). */
+  exactlyOnce?: 'v2' | 'per-partition';
   owned: number[];
   partitions: { partition: number; restored: boolean; journeys: number; nextOffset: string; streamTime: number }[];
 }
@@ -76,6 +111,11 @@ export class Engine<J, L> {
   private idleTicker?: NodeJS.Timeout;
   /** Consecutive failed opens per partition (backoff of the retry). */
   private readonly openFailures = new Map<number, number>();
+  private committer?: InstanceCommitter;
+  /** The consumer's group metadata when the current assignment was learnt. */
+  private assignedGroup?: GroupMetadata;
+  /** Assignments and revocations, applied one at a time in the order the consumer reported them. */
+  private rebalancing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions<J, L>) {
     this.topics = topicNames(options.topicPrefix);
@@ -84,6 +124,8 @@ export class Engine<J, L> {
 
   async start(): Promise<void> {
     const o = this.options;
+    // Before anything starts: an unsafe combination is refused, not run.
+    const mode = resolveExactlyOnce(o.exactlyOnce ?? 'auto', o.kafka.capabilities);
     this.admin = await o.kafka.admin();
     // The group's lag on every input partition, owned or not: any instance shows the whole group.
     this.lag = new LagPoller({
@@ -95,6 +137,20 @@ export class Engine<J, L> {
       report: (_topic, partition, lag) => o.metrics.consumerLag.set({ partition: String(partition) }, lag),
     });
     this.lag.start();
+    if (mode === 'v2') {
+      this.committer = new InstanceCommitter({
+        kafka: o.kafka,
+        transactionalId: `${o.groupId}-${o.instanceId}`,
+        groupMetadata: () => this.commitGroupMetadata(),
+        owns: (p) => this.owned.has(p),
+        intervalMs: o.commitIntervalMs ?? 100,
+        maxRecords: o.commitMaxRecords ?? 5_000,
+        logger: this.log,
+        metrics: o.metrics,
+      });
+      await this.committer.start();
+    }
+    this.log.info('exactly-once', { mode, adapter: o.kafka.capabilities.adapter });
     o.metrics.refreshLag = () => this.lag?.refresh() ?? Promise.resolve();
     const consumer = await o.kafka.consumer({
       groupId: o.groupId,
@@ -104,10 +160,13 @@ export class Engine<J, L> {
       partitionsConsumedConcurrently: o.concurrency,
       sessionTimeoutMs: o.sessionTimeoutMs,
       maxBytesPerPartition: o.maxBytesPerPartition,
+      rebalance: {
+        assigned: (_added, assignment) => this.onAssigned(assignment),
+        revoked: (partitions) => this.onRevoked(partitions),
+      },
     });
     this.consumer = consumer;
-    consumer.onAssignment((assignment) => this.onAssignment(assignment));
-    // Resolves once the first join is done; batches then arrive on kafkajs's fetch loop.
+    // Resolves once the first assignment is known; batches then arrive on the consumer's fetch loop.
     await consumer.run((batch) => this.handle(batch));
     const idleMs = o.idleAdvanceMs;
     if (idleMs !== undefined) {
@@ -130,6 +189,7 @@ export class Engine<J, L> {
       instanceId: this.options.instanceId,
       groupId: this.options.groupId,
       joined: this.joined,
+      exactlyOnce: this.consumer ? (this.committer ? 'v2' : 'per-partition') : undefined,
       owned: [...this.owned].sort((a, b) => a - b),
       partitions: [...this.slots]
         .sort(([a], [b]) => a - b)
@@ -157,6 +217,7 @@ export class Engine<J, L> {
     clearInterval(this.idleTicker);
     await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
     await Promise.all([...this.slots].map(([p, slot]) => this.releaseSlot(p, slot, 'shutdown')));
+    await this.committer?.close();
     await this.lag?.stop();
     await this.admin?.close().catch(() => {});
     this.options.metrics.ownedPartitions.set(0);
@@ -173,9 +234,50 @@ export class Engine<J, L> {
     }
   }
 
-  private onAssignment(assignment: Record<string, number[]>): void {
+  /**
+   * What v2's offset commit carries. Where revocation is learnt only after the rejoin, the member's
+   * generation can move before this instance knows which partitions it lost: committing under the
+   * generation of the assignment the work was done for makes the coordinator refuse it then, instead
+   * of accepting offsets of a partition that already moved. Where `revoked` runs before
+   * reassignment (Java's listener semantics), the current metadata is right.
+   */
+  private commitGroupMetadata(): GroupMetadata {
+    const current = this.consumer!.groupMetadata();
+    if (this.options.kafka.capabilities.revokeBeforeReassign) return current;
+    return this.assignedGroup ?? current;
+  }
+
+  /** Revoked partitions are given up before the listener returns: checkpointed, their producers closed. */
+  private onRevoked(partitions: TopicPartition[]): Promise<void> {
+    const run = this.rebalancing.then(async () => {
+      const gone = partitions.filter((tp) => tp.topic === this.topics.customerEvents).map((tp) => tp.partition);
+      // v2: what the revoked partitions processed commits now, before another member gets them.
+      if (gone.length > 0) void this.committer?.flush();
+      for (const p of gone) this.owned.delete(p);
+      this.options.metrics.ownedPartitions.set(this.owned.size);
+      if (gone.length > 0) this.log.info('partitions revoked', { partitions: gone });
+      await Promise.all(
+        gone.map((p) => {
+          const slot = this.slots.get(p);
+          return slot ? this.releaseSlot(p, slot, this.stopping ? 'shutdown' : 'revoked') : undefined;
+        }),
+      );
+    });
+    this.rebalancing = run.catch((err) => this.log.error('revocation failed', { err }));
+    return run;
+  }
+
+  /** The member's whole assignment after a rebalance: what is not in it is released, what is new is opened. */
+  private onAssigned(assignment: Record<string, number[]>): Promise<void> {
+    const run = this.rebalancing.then(() => this.applyAssignment(assignment));
+    this.rebalancing = run.catch((err) => this.log.error('assignment failed', { err }));
+    return run;
+  }
+
+  private applyAssignment(assignment: Record<string, number[]>): void {
     if (this.stopping) return;
     const mine = new Set(assignment[this.topics.customerEvents] ?? []);
+    this.assignedGroup = this.consumer?.groupMetadata();
     this.joined = true;
     this.owned = mine;
     this.blockedUntil.clear(); // the group says these are ours now
@@ -203,13 +305,21 @@ export class Engine<J, L> {
       logger: this.log,
       metrics: o.metrics,
       groupId: o.groupId,
+      groupMetadata: () => this.consumer!.groupMetadata(),
       topics: this.topics,
       checkpointFile: (p) => (o.stateDir ? join(o.stateDir, o.groupId, `${p}.json`) : undefined),
       checkpointIntervalMs: o.checkpointIntervalMs,
+      instanceCommit: this.committer ? (c) => this.committer!.contribute(c) : undefined,
     };
     const tasks = partitions.map((p) => new PartitionTask(ctx, p));
     const ready = (async () => {
+      // Per-partition: the producers' init fences the previous owners before anything is read.
+      // v2: a previous owner's transaction still holding offsets of these partitions must end first
+      // (it commits or is aborted), so the committed offsets are read stable, before the restore.
       await Promise.all(tasks.map((t) => t.initProducer()));
+      const stable = this.committer
+        ? new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents, { requireStable: true })).map((g) => [g.partition, g.offset]))
+        : undefined;
       const outcomes = await restorePartitions({
         kafka: o.kafka,
         admin: this.admin!,
@@ -219,7 +329,7 @@ export class Engine<J, L> {
         metrics: o.metrics,
       });
       // Read after the fence: the previous owner's last commit (if any) is in these offsets.
-      const committed = new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents)).map((g) => [g.partition, g.offset]));
+      const committed = stable ?? new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents)).map((g) => [g.partition, g.offset]));
       for (const t of tasks) {
         const outcome = outcomes.find((x) => x.partition === t.partition)!;
         t.markRestored(outcome.until, committed.get(t.partition) ?? '0');
@@ -279,14 +389,14 @@ export class Engine<J, L> {
       await slot.task.process(batch);
     } catch (err) {
       if (isFenced(err)) {
-        this.log.warn('producer fenced: another instance owns this partition now', { partition: p });
+        this.log.warn('fenced: another instance owns this partition now', { partition: p, code: errorCodeOf(err) });
         this.blockedUntil.set(p, Date.now() + (this.options.fencedBackoffMs ?? 5_000));
       }
       throw err;
     }
   }
 
-  /** Restores can outlast the session timeout; kafkajs heartbeats only when asked to. */
+  /** Restores can outlast the session timeout; some clients (kafkajs) heartbeat only when asked to. */
   private async awaitWithHeartbeat(promise: Promise<void>, batch: RecordBatch): Promise<void> {
     let settled = false;
     const watched = promise.then(

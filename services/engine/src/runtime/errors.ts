@@ -1,4 +1,4 @@
-import { ErrorCodes, NextActError } from '@nextact/core';
+import { ErrorCodes, isFencedError, NextActError } from '@nextact/core';
 
 /** The task was released (revoked, fenced or aborted) before it could process the batch. */
 export class TaskReleasedError extends NextActError {
@@ -17,19 +17,8 @@ export class StaleBatchError extends NextActError {
 }
 
 /**
- * Whether a transaction failed because another producer with the same transactional id took over
- * (the partition moved to another instance): this instance must give the partition up.
+ * Whether this instance lost the right to commit for the partition: its transactional producer was
+ * fenced by the partition's new owner, or (KIP-447) its group generation is stale. Recognised by the
+ * port's NXA code, never by a client's error text.
  */
-export function isFenced(err: unknown): boolean {
-  const seen = new Set<unknown>();
-  let current: unknown = err;
-  while (typeof current === 'object' && current !== null && !seen.has(current)) {
-    seen.add(current);
-    const e = current as { type?: unknown; name?: unknown; message?: unknown; details?: unknown; cause?: unknown; originalError?: unknown };
-    const details = e.details as { type?: unknown } | undefined;
-    const text = [e.type, e.name, e.message, details?.type].filter((x) => typeof x === 'string').join(' ');
-    if (/PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|ProducerFenced|fenced/i.test(text)) return true;
-    current = e.cause ?? e.originalError;
-  }
-  return false;
-}
+export const isFenced = isFencedError;

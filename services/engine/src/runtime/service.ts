@@ -68,6 +68,9 @@ export async function startEngineService<J, L>(options: EngineServiceOptions<J, 
     concurrency: settings.concurrency,
     sessionTimeoutMs: settings.sessionTimeoutMs,
     idleAdvanceMs: settings.idleAdvanceMs,
+    exactlyOnce: settings.exactlyOnce,
+    commitIntervalMs: settings.commitIntervalMs,
+    commitMaxRecords: settings.commitMaxRecords,
   });
   const http = await startHttpService({
     name: 'engine',

@@ -15,6 +15,7 @@ import {
   deadLetterRecord,
   ErrorCodes,
   errorMessage,
+  type GroupMetadata,
   type KafkaAdmin,
   type KafkaClient,
   type Logger,
@@ -26,6 +27,7 @@ import {
   type TransactionalProducer,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
+import type { Contribution } from './commit';
 import { StaleBatchError, TaskReleasedError } from './errors';
 import { type EngineMetrics, gateResults } from './metrics';
 import { type BatchEffects, emptyEffects, Processor } from './processor';
@@ -39,10 +41,17 @@ export interface TaskContext<J, L> {
   logger: Logger;
   metrics: EngineMetrics;
   groupId: string;
+  /** The consumer's group metadata as of now: what a transactional offset commit carries (KIP-447). */
+  groupMetadata(): GroupMetadata;
   topics: TopicNames;
   /** Checkpoint file of a partition; undefined disables checkpoints. */
   checkpointFile(partition: number): string | undefined;
   checkpointIntervalMs: number;
+  /**
+   * Exactly-once v2: the instance's shared transaction (commit.ts) instead of this task's own
+   * transactional producer. Undefined: one producer per partition, fenced by its transactional id.
+   */
+  instanceCommit?: (c: Contribution) => Promise<void>;
 }
 
 export type DeadLetterReason = 'decode-failed' | 'unknown-record' | 'key-mismatch' | 'reserved-key' | 'processing-failed' | 'decision-invalid';
@@ -93,9 +102,27 @@ export class PartitionTask<J, L> {
     return this.state === 'released';
   }
 
-  /** Step 1 of opening: the producer's init bumps the epoch, so a previous owner can no longer commit. */
+  /** Step 1 of opening: the producer's init bumps the epoch, so a previous owner can no longer commit (not with v2's shared producer). */
   async initProducer(): Promise<void> {
+    if (this.ctx.instanceCommit) return;
     this.producer = await this.ctx.kafka.transactionalProducer(this.transactionalId);
+  }
+
+  /** One transaction of this partition's results: its own producer's, or its part of the instance's (v2). */
+  private async commitResults(records: OutgoingRecord[], next: string | undefined, stillOwned: () => boolean): Promise<void> {
+    const { ctx } = this;
+    const position = next === undefined ? undefined : { topic: ctx.topics.customerEvents, partition: this.partition, offset: next };
+    if (ctx.instanceCommit) {
+      if (!stillOwned()) throw new StaleBatchError(this.partition);
+      await ctx.instanceCommit({ partition: this.partition, records, next: position });
+      return;
+    }
+    await this.producer!.transact(async (tx) => {
+      await tx.send(records); // core cuts it into chunks below message.max.bytes
+      if (!position) return;
+      if (!stillOwned()) throw new StaleBatchError(this.partition);
+      await tx.commitConsumed(ctx.groupMetadata(), [position]);
+    });
   }
 
   /** Step 2 (after restore): the store reflects the changelog up to `changelogUntil`; `committedNext` is the group's position. */
@@ -157,11 +184,9 @@ export class PartitionTask<J, L> {
     this.processor.fireDue({ decisionTime: now, triggerTimestamp: now }, fx);
     const out = this.outgoing(fx, []);
     try {
-      await this.producer!.transact(async (tx) => {
-        await tx.send(out.records);
-      });
+      await this.commitResults(out.records, undefined, () => true);
     } catch (err) {
-      this.ctx.metrics.transactions.inc({ result: 'abort' });
+      if (!this.ctx.instanceCommit) this.ctx.metrics.transactions.inc({ result: 'abort' });
       this.log.warn('idle timer transaction aborted; state discarded', { streamTime: target, err });
       await this.releaseLocked('transaction aborted', { checkpoint: false });
       throw err;
@@ -218,13 +243,9 @@ export class PartitionTask<J, L> {
     // 3. One transaction: changelog + decisions + dead letters + consumed offset.
     const nextOffset = (BigInt(last.offset) + 1n).toString();
     try {
-      await this.producer!.transact(async (tx) => {
-        await tx.send(out.records); // core cuts it into chunks below message.max.bytes
-        if (!batch.stillOwned()) throw new StaleBatchError(this.partition);
-        await tx.commitConsumed(ctx.groupId, [{ topic: ctx.topics.customerEvents, partition: this.partition, offset: nextOffset }]);
-      });
+      await this.commitResults(out.records, nextOffset, () => batch.stillOwned());
     } catch (err) {
-      ctx.metrics.transactions.inc({ result: 'abort' });
+      if (!ctx.instanceCommit) ctx.metrics.transactions.inc({ result: 'abort' });
       this.log.warn('batch transaction aborted; state discarded, batch will be re-delivered', { firstOffset: fresh[0]!.offset, lastOffset: last.offset, err });
       await this.releaseLocked('transaction aborted', { checkpoint: false });
       throw err;
@@ -310,7 +331,7 @@ export class PartitionTask<J, L> {
   ): void {
     const m = this.ctx.metrics;
     const p = String(this.partition);
-    m.transactions.inc({ result: 'commit' });
+    if (!this.ctx.instanceCommit) m.transactions.inc({ result: 'commit' }); // v2: the instance's committer counts its transactions
     for (const [type, n] of eventCounts) m.events.inc({ type }, n);
     for (const { decision, triggerTimestamp } of decisions) {
       m.decisions.inc({ action: decision.actionId, arm: decision.experimentArm, deliver: String(decision.deliver) });

@@ -268,7 +268,8 @@ export async function startEngine<J, L>(
   options: Partial<EngineOptions<J, L>> & { groupId: string; instanceId: string },
 ): Promise<{ engine: Engine<J, L>; metrics: EngineMetrics }> {
   const metrics = new EngineMetrics(new Registry());
-  const kafka = kafkaFromConfig(stack.config, stack.logger, `engine-${options.instanceId}`);
+  // Each instance its own client, as separate processes have (the memory stack's cluster hands them out).
+  const kafka = options.kafka ?? kafkaFromConfig(stack.config, stack.logger, `engine-${options.instanceId}`);
   const engine = new Engine({
     kafka,
     codec: stack.codec,

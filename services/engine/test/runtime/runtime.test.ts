@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CustomerEvent, customerEventTypes, loadConfig } from '@nextact/core';
+import { type CustomerEvent, customerEventTypes, ErrorCodes, loadConfig, NextActError } from '@nextact/core';
 import { prng } from '../../../../test/support/prng';
 import { isFenced } from '../../src/runtime/errors';
 import { gateResults } from '../../src/runtime/metrics';
@@ -185,10 +185,15 @@ describe('engine settings', () => {
 });
 
 describe('isFenced', () => {
-  it('finds fencing in wrapped kafkajs errors', () => {
-    const inner = Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { type: 'PRODUCER_FENCED' });
-    expect(isFenced(new Error('transaction x', { cause: inner }))).toBe(true);
-    expect(isFenced(Object.assign(new Error('x'), { type: 'INVALID_PRODUCER_EPOCH' }))).toBe(true);
-    expect(isFenced(new Error('connection refused'))).toBe(false);
+  it("recognises fencing by the port's NXA codes, wrapped or not, and never by error text", () => {
+    const fenced = new NextActError(ErrorCodes.KAFKA_FENCED, 'producer fenced');
+    expect(isFenced(fenced)).toBe(true);
+    expect(isFenced(new Error('batch failed', { cause: fenced }))).toBe(true);
+    expect(isFenced(new NextActError(ErrorCodes.KAFKA_STALE_MEMBER, 'generation 3 is stale'))).toBe(true);
+    expect(isFenced(new NextActError(ErrorCodes.KAFKA_REBALANCE_IN_PROGRESS, 'rebalancing', { retriable: true }))).toBe(false);
+    // A client's own error, not mapped by an adapter, is not recognised by its text.
+    expect(
+      isFenced(Object.assign(new Error('There is a newer producer with the same transactionalId which fences the current one'), { type: 'PRODUCER_FENCED' })),
+    ).toBe(false);
   });
 });

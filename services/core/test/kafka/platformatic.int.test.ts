@@ -1,0 +1,19 @@
+import { silentLogger } from '../../src';
+import { createPlatformaticClient, PLATFORMATIC_CAPABILITIES } from '../../src/kafka/platformatic';
+import { testConfig } from '../helpers';
+import { describeKafkaPort } from './conformance';
+
+describeKafkaPort(
+  '@platformatic/kafka on the local broker',
+  () => {
+    const config = testConfig();
+    let n = 0;
+    return {
+      client: () => createPlatformaticClient({ brokers: config.kafkaBrokers, clientId: `conformance-platformatic-${++n}` }, silentLogger),
+      sessionTimeoutMs: 6_000,
+      settleMs: 30_000,
+      close: async () => {},
+    };
+  },
+  { capabilities: PLATFORMATIC_CAPABILITIES, timeoutMs: 90_000 },
+);

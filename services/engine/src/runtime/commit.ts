@@ -1,0 +1,147 @@
+/**
+ * Exactly-once v2 (as Kafka Streams does it, KIP-447): one transactional producer per engine
+ * instance, and one transaction per commit interval across every owned partition — their changelog
+ * writes, decisions, dead letters and consumed offsets. A zombie is fenced by the group coordinator,
+ * which refuses the offset commit of a member with a stale generation; the whole transaction aborts.
+ *
+ * Each partition contributes at most one batch per transaction (its handler waits for the commit
+ * before the next batch of the partition is delivered), so when a transaction fails every
+ * contributing task discards its state and is reopened from what was committed.
+ */
+import {
+  ErrorCodes,
+  errorCodeOf,
+  type GroupMetadata,
+  type KafkaClient,
+  type Logger,
+  type OutgoingRecord,
+  type RecordPosition,
+  type TransactionalProducer,
+} from '@nextact/core';
+import { StaleBatchError } from './errors';
+import type { EngineMetrics } from './metrics';
+
+export interface Contribution {
+  partition: number;
+  records: OutgoingRecord[];
+  /** Consumed offset to commit (last processed + 1); undefined for a transaction without input (timers). */
+  next?: RecordPosition;
+}
+
+interface Pending {
+  contributions: Contribution[];
+  records: number;
+  done: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+  timer?: NodeJS.Timeout;
+}
+
+export interface CommitOptions {
+  kafka: KafkaClient;
+  transactionalId: string;
+  /** The group metadata the owned partitions were assigned under: what the offset commit carries. */
+  groupMetadata: () => GroupMetadata;
+  /** Whether this instance still owns the partition (a contribution of one it lost must not commit). */
+  owns: (partition: number) => boolean;
+  intervalMs: number;
+  /** Commit early once this many records wait. */
+  maxRecords: number;
+  logger: Logger;
+  metrics: EngineMetrics;
+}
+
+export class InstanceCommitter {
+  private producer?: Promise<TransactionalProducer>;
+  private pending?: Pending;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly o: CommitOptions) {}
+
+  /** Initialises the instance's producer (bumping its epoch fences an earlier incarnation with the same instance id). */
+  async start(): Promise<void> {
+    await this.producerNow();
+  }
+
+  /** Adds a task's results to the open transaction; resolves once it committed, rejects if it aborted. */
+  contribute(c: Contribution): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('committer is closed'));
+    const p = this.pending ?? this.openPending();
+    p.contributions.push(c);
+    p.records += c.records.length;
+    if (p.records >= this.o.maxRecords) this.flush();
+    return p.done;
+  }
+
+  /** Commits what is waiting now (revocation, shutdown) instead of at the end of the interval. */
+  flush(): Promise<void> {
+    const p = this.pending;
+    if (!p) return this.flushing;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    this.flushing = this.flushing.then(() => this.commit(p));
+    return p.done.catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.flushing;
+    this.closed = true;
+    const producer = await this.producer?.catch(() => undefined);
+    await producer?.close().catch((err) => this.o.logger.warn('producer close failed', { err }));
+  }
+
+  private openPending(): Pending {
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    done.catch(() => {}); // each contributor handles the rejection
+    const p: Pending = { contributions: [], records: 0, done, resolve, reject };
+    p.timer = setTimeout(() => {
+      if (this.pending === p) this.flush();
+    }, this.o.intervalMs);
+    this.pending = p;
+    return p;
+  }
+
+  private producerNow(): Promise<TransactionalProducer> {
+    this.producer ??= this.o.kafka.transactionalProducer(this.o.transactionalId);
+    this.producer.catch(() => {
+      this.producer = undefined;
+    });
+    return this.producer;
+  }
+
+  private async commit(p: Pending): Promise<void> {
+    const { metrics, logger } = this.o;
+    try {
+      const lost = p.contributions.filter((c) => !this.o.owns(c.partition)).map((c) => c.partition);
+      if (lost.length > 0) throw new StaleBatchError(lost[0]!);
+      const producer = await this.producerNow();
+      await producer.transact(async (tx) => {
+        const records = p.contributions.flatMap((c) => c.records);
+        if (records.length > 0) await tx.send(records);
+        const offsets = p.contributions.flatMap((c) => (c.next ? [c.next] : []));
+        // The group metadata as of now: a rebalance since makes the coordinator refuse it (KIP-447).
+        if (offsets.length > 0) await tx.commitConsumed(this.o.groupMetadata(), offsets);
+      });
+      metrics.transactions.inc({ result: 'commit' });
+      p.resolve();
+    } catch (err) {
+      metrics.transactions.inc({ result: 'abort' });
+      logger.warn('instance transaction aborted; its partitions discard their state', { partitions: p.contributions.map((c) => c.partition), err });
+      if (errorCodeOf(err) === ErrorCodes.KAFKA_FENCED && !this.closed) {
+        // A fenced producer can do nothing more; the next transaction gets a new one (its init
+        // fences whichever other process runs with this instance id).
+        const old = this.producer;
+        this.producer = undefined;
+        void old?.then((x) => x.close()).catch(() => {});
+      }
+      p.reject(err);
+    }
+  }
+}

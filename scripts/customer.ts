@@ -5,7 +5,7 @@
  * position as JSON once Kafka acknowledged it. Re-running with the same --id is harmless.
  */
 import { userInfo } from 'node:os';
-import { codecFromConfig, createLogger, errorMessage, kafkaFromConfig, loadConfig, provision, topicNames } from '@nextact/core';
+import { type Config, codecFromConfig, createLogger, errorMessage, kafkaFromConfig, loadConfig, provision, topicNames } from '@nextact/core';
 import { erasureRecord, erasureRequest } from '@nextact/gateway';
 
 const usage = 'usage: npm run customer -- forget CUSTOMER_ID [--by NAME] [--reason TEXT] [--id ERASURE_ID]';
@@ -19,8 +19,7 @@ function option(args: string[], name: string): string | undefined {
   return value;
 }
 
-export async function forget(customerId: string, requestedBy: string, reason: string | null, erasureId?: string) {
-  const config = loadConfig();
+export async function forget(config: Config, customerId: string, requestedBy: string, reason: string | null, erasureId?: string) {
   const logger = createLogger({ level: config.logLevel === 'debug' ? 'debug' : 'warn', bindings: { tool: 'customer' } });
   const kafka = kafkaFromConfig(config, logger, 'customer-cli');
   const codec = codecFromConfig(config, logger);
@@ -44,7 +43,7 @@ async function main(): Promise<void> {
   const erasureId = option(args, '--id');
   const [command, customerId, ...rest] = args;
   if (command !== 'forget' || !customerId || rest.length > 0) throw new Error(usage);
-  console.log(JSON.stringify(await forget(customerId, requestedBy, reason, erasureId)));
+  console.log(JSON.stringify(await forget(loadConfig(), customerId, requestedBy, reason, erasureId)));
 }
 
 if (require.main === module) {

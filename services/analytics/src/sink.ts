@@ -326,7 +326,7 @@ export class ClickHouseSink {
           requestedBy: e.requestedBy,
           reason: e.reason,
           source: e.source,
-          requestedAt: e.eventTime,
+          requestedAt: e.requestedAt,
           partition: record.partition,
           offset: record.offset,
         });

@@ -219,7 +219,7 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
       // Erasure replaces the journey in the same transaction as the offsets; once erased, the id stays inert.
       if (event.name === 'nextact.ErasureRequest') {
         if (journey?.erasedAt != null) return { journey, learner };
-        return { journey: erasedJourney(policy, event.value.customerId, event.value.eventTime), learner };
+        return { journey: erasedJourney(policy, event.value.customerId, event.value.requestedAt), learner };
       }
       if (journey?.erasedAt != null) return { journey, learner };
       const current = journey ?? initialJourney(policy, event.value.customerId);

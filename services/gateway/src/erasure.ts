@@ -4,6 +4,9 @@ import type { EventEncoder } from './gateway';
 
 export type ErasureRequest = RecordTypes['nextact.ErasureRequest'];
 
+/** The event time of every erasure request: the earliest accepted, so it never moves stream time (see the schema). */
+export const ERASURE_EVENT_TIME = Date.UTC(2000, 0, 1);
+
 export interface ErasureAsk {
   customerId: string;
   /** Who asks: an operator or the API caller's label. Kept in the erasure record. */
@@ -40,7 +43,8 @@ export function erasureRequest(ask: ErasureAsk): ErasureRequest {
   return validateRecord('nextact.ErasureRequest', {
     eventId: ask.eventId ?? `erasure-${randomUUID()}`,
     customerId: ask.customerId,
-    eventTime: ask.now ?? Date.now(),
+    eventTime: ERASURE_EVENT_TIME,
+    requestedAt: ask.now ?? Date.now(),
     source: ask.source,
     requestedBy: ask.requestedBy.trim(),
     reason: ask.reason ?? null,

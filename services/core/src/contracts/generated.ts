@@ -131,11 +131,13 @@ export interface ErasureRequest {
   eventId: string;
   /** Partition key: the customer to erase. */
   customerId: string;
-  /** When the erasure was requested (epoch ms). */
+  /** Always 946684800000 (2000-01-01, the earliest event time accepted): an erasure is not a customer action and must not move the partition's stream time, which would fire due timers (the erased customer's among them, so one last decision) before the erasure applies. The request time is requestedAt. */
   eventTime: number;
   /** Where the request came from: cli or api. */
   source: string;
   schemaVersion: number;
+  /** When the erasure was requested (epoch ms). */
+  requestedAt: number;
   /** Who asked: an operator name or the API caller's label; kept in the erasure record. */
   requestedBy: string;
   /** Free-text ticket or reason, e.g. a data-protection request number. */
@@ -732,7 +734,7 @@ export const schemas: Record<RecordName, unknown> = {
       {
         "name": "eventTime",
         "type": "long",
-        "doc": "When the erasure was requested (epoch ms)."
+        "doc": "Always 946684800000 (2000-01-01, the earliest event time accepted): an erasure is not a customer action and must not move the partition's stream time, which would fire due timers (the erased customer's among them, so one last decision) before the erasure applies. The request time is requestedAt."
       },
       {
         "name": "source",
@@ -743,6 +745,11 @@ export const schemas: Record<RecordName, unknown> = {
         "name": "schemaVersion",
         "type": "int",
         "default": 1
+      },
+      {
+        "name": "requestedAt",
+        "type": "long",
+        "doc": "When the erasure was requested (epoch ms)."
       },
       {
         "name": "requestedBy",

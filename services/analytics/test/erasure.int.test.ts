@@ -20,6 +20,7 @@ import { type ServiceProcess, startService, stopService } from '../../../scripts
 import { erasedJourney, type JourneyState } from '../../engine/src/journey/state';
 import { createNbaDomain } from '../../engine/src/nba';
 import { loadPolicy } from '../../engine/src/policy/load';
+import { labelValuesOf } from '../../gateway/test/metric-labels';
 import { type ClickHouse, createClickHouse } from '../src/clickhouse';
 import { createSinkMetrics } from '../src/metrics';
 import { migrate } from '../src/migrations';
@@ -43,18 +44,22 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
   const sinks: ClickHouseSink[] = [];
   const engineGroup = `${config.topicPrefix}engine`;
 
-  const sinkOn = (s: ClickHouse, groupId: string) =>
-    new ClickHouseSink({
+  const registries: Registry[] = [];
+  const sinkOn = (s: ClickHouse, groupId: string) => {
+    const registry = new Registry();
+    registries.push(registry);
+    return new ClickHouseSink({
       store: s,
       kafka: env.kafka,
       codec: env.codec,
       topics: env.topics,
       groupId,
       logger,
-      metrics: createSinkMetrics(new Registry()),
+      metrics: createSinkMetrics(registry),
       maxRows: 150,
       maxWaitMs: 200,
     });
+  };
 
   /** The group has committed every partition of the topics to their end. */
   const caughtUp = async (groupId: string, topics: string[]) => {
@@ -202,6 +207,14 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
     expect(await rowsExcept(rebuilt, 'events', victim)).toBe(othersEvents);
     expect(await rowsExcept(rebuilt, 'decisions', victim)).toBe(othersDecisionsAfter);
     expect((await rebuilt.rows(`SELECT 1 FROM rebuild.erasures WHERE customer_id = {c:String}`, { c: victim })).length).toBe(1);
+
+    // No customer id in the sink's metric labels after all this traffic.
+    const customers = new Set(events.map((e) => e.value.customerId));
+    for (const registry of registries) {
+      const labels = labelValuesOf(await registry.metrics());
+      expect(labels.size).toBeGreaterThan(0);
+      expect([...customers].filter((c) => labels.has(c))).toEqual([]);
+    }
   });
 });
 

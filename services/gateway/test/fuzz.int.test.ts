@@ -42,6 +42,7 @@ import { Registry } from 'prom-client';
 import { createGateway, type Gateway } from '../src/gateway';
 import { sampleEvents } from './fixtures';
 import { type Answer, post } from './http-client';
+import { labelValuesOf } from './metric-labels';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 40);
@@ -52,7 +53,16 @@ const MAX_BATCH = 100;
 
 const token = `fuzz-token-${randomUUID()}`;
 const prefix = `test-fuzz-${randomUUID().slice(0, 8)}.`;
-const logger = createLogger({ level: 'error', bindings: { test: 'gateway.fuzz' } });
+/** Every log line of the run, to check no secret is ever written. */
+const logLines: string[] = [];
+const logger = createLogger({
+  level: 'info',
+  bindings: { test: 'gateway.fuzz' },
+  write: (line) => {
+    logLines.push(line);
+    if (line.includes('"level":"error"')) process.stderr.write(`${line}\n`);
+  },
+});
 
 let config: Config;
 let kafka: KafkaClient;
@@ -431,11 +441,13 @@ describe('ingest fuzzing against the real stack', () => {
     const expected = new Map<string, unknown[]>();
     let accepted = 0;
     let payloads = 0;
+    const customerIds = new Set<string>();
     const started = Date.now();
 
     await fc.assert(
       fc.asyncProperty(payload, async (p) => {
         payloads++;
+        for (const e of p.events ?? []) if (typeof e.customerId === 'string' && e.customerId.length >= 4) customerIds.add(e.customerId);
         const answer = await withTimeout(post(http.url, p.body, p.headers, { agent, chunked: p.chunked }), REQUEST_TIMEOUT_MS, p.mutation);
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         const kind = p.mutation.split(/[:/]/)[0]!;
@@ -471,6 +483,15 @@ describe('ingest fuzzing against the real stack', () => {
     // Alive and answering, after all of it.
     const health = await fetch(`${http.url}/healthz`);
     expect(health.status).toBe(200);
+
+    // No customer id in any metric label, after all that traffic (ids would explode the series count).
+    const scraped = await (await fetch(`${http.url}/metrics`)).text();
+    const labelValues = labelValuesOf(scraped);
+    expect(labelValues.size).toBeGreaterThan(5);
+    expect([...customerIds].filter((id) => labelValues.has(id))).toEqual([]);
+
+    // The token was presented thousands of times, right and wrong: it is in no log line.
+    expect(logLines.filter((l) => l.includes(token))).toEqual([]);
 
     // Nothing refused reached Kafka: the watermarks moved by exactly the accepted events.
     expect(await totalHigh()).toBe(before + BigInt(accepted));

@@ -43,6 +43,9 @@ async function main(): Promise<void> {
     port: config.analyticsPort,
     metrics,
     logger,
+    // Reports (JSON and the HTML page) need ANALYTICS_AUTH_TOKEN when it is set; /metrics, /healthz, /readyz stay open on loopback.
+    routeToken: config.analyticsToken,
+    rateLimit: config.httpRateLimit,
     readiness: () => (migrated && sink?.assigned ? { ready: true } : { ready: false, reason: migrated ? 'waiting for partition assignment' : notReady }),
     routes: reportRoutes(() => (migrated ? store : null), logger),
   });

@@ -39,7 +39,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function fromService(base: string, args: Args): Promise<Record<string, unknown> | null> {
+async function fromService(base: string, args: Args, token: string | undefined): Promise<Record<string, unknown> | null> {
   try {
     const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1_000) });
     if (!health.ok) return null;
@@ -48,7 +48,8 @@ async function fromService(base: string, args: Args): Promise<Record<string, unk
   }
   const out: Record<string, unknown> = {};
   for (const name of args.reports) {
-    const res = await fetch(`${base}/v1/reports/${name}?${args.params}`, { signal: AbortSignal.timeout(120_000) });
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const res = await fetch(`${base}/v1/reports/${name}?${args.params}`, { headers, signal: AbortSignal.timeout(120_000) });
     const body = (await res.json()) as { message?: string };
     out[name] = res.ok ? body : { error: `${res.status} ${body.message ?? ''}` };
   }
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = loadConfig();
   const base = `http://127.0.0.1:${config.analyticsPort}`;
-  const fromHttp = await fromService(base, args);
+  const fromHttp = await fromService(base, args, config.analyticsToken);
   const reports = fromHttp ?? (await direct(args));
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ source: fromHttp ? base : 'store', reports }, null, 2)}\n`);

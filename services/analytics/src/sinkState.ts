@@ -92,21 +92,31 @@ export async function recordErasures(store: ClickHouse, erasures: readonly Erasu
 
 /** The ids among `customerIds` that have an erasure record. */
 export async function erasedAmong(store: ClickHouse, customerIds: readonly string[]): Promise<string[]> {
-  if (customerIds.length === 0) return [];
-  const rows = await store.rows<{ customer_id: string }>(
-    `SELECT DISTINCT customer_id FROM ${qualified(store.database, 'erasures')} WHERE customer_id IN {ids:Array(String)}`,
-    { ids: [...new Set(customerIds)] },
-  );
-  return rows.map((r) => r.customer_id);
+  const unique = [...new Set(customerIds)];
+  const erased: string[] = [];
+  // In server mode parameters travel in the URL (http_max_uri_size, 1 MiB by default): ask in slices.
+  for (let i = 0; i < unique.length; i += ID_SLICE) {
+    const rows = await store.rows<{ customer_id: string }>(
+      `SELECT DISTINCT customer_id FROM ${qualified(store.database, 'erasures')} WHERE customer_id IN {ids:Array(String)}`,
+      { ids: unique.slice(i, i + ID_SLICE) },
+    );
+    for (const r of rows) erased.push(r.customer_id);
+  }
+  return erased;
 }
+
+/** Ids per IN-list parameter: at most 128 characters each, so a slice stays far below 1 MiB of URL. */
+const ID_SLICE = 1_000;
 
 /**
  * Deletes every events and decisions row of these customers (lightweight DELETE: the rows are
  * masked at once and dropped from disk as parts merge). Idempotent, so a retried batch repeats it.
  */
 export async function deleteCustomers(store: ClickHouse, customerIds: readonly string[]): Promise<void> {
-  if (customerIds.length === 0) return;
-  for (const table of ['events', 'decisions'] as const) {
-    await store.exec(`DELETE FROM ${qualified(store.database, table)} WHERE customer_id IN {ids:Array(String)}`, { ids: [...customerIds] });
+  for (let i = 0; i < customerIds.length; i += ID_SLICE) {
+    const ids = customerIds.slice(i, i + ID_SLICE);
+    for (const table of ['events', 'decisions'] as const) {
+      await store.exec(`DELETE FROM ${qualified(store.database, table)} WHERE customer_id IN {ids:Array(String)}`, { ids });
+    }
   }
 }

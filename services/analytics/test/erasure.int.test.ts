@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { type ConsumedRecord, createLogger, type KafkaAdmin, type RecordCodec, type RecordConsumer, validateRecord } from '@nextact/core';
 import { Registry } from 'prom-client';
 import { forget } from '../../../scripts/customer';
-import { type ServiceProcess, startService, stopService } from '../../../scripts/lib/services';
+import { freePort, type ServiceProcess, startService, stopService } from '../../../scripts/lib/services';
 import { erasedJourney, type JourneyState } from '../../engine/src/journey/state';
 import { createNbaDomain } from '../../engine/src/nba';
 import { loadPolicy } from '../../engine/src/policy/load';
@@ -100,12 +100,14 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
     const events = makeEvents(900, 12, 31);
     await produceAll(env.kafka, encodeAll(env.codec, env.topics, events, []));
 
+    const enginePort = await freePort();
     engine = startService('engine', {
+      port: enginePort,
       env: {
         ...process.env,
         NEXTACT_TOPIC_PREFIX: config.topicPrefix,
         NEXTACT_PARTITIONS: '3',
-        ENGINE_PORT: '0',
+        ENGINE_PORT: String(enginePort),
         ENGINE_STATE_DIR: stateDir,
         ENGINE_CHECKPOINT_INTERVAL_MS: '1000',
         LOG_LEVEL: 'warn',
@@ -208,10 +210,12 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
     expect(await rowsExcept(rebuilt, 'decisions', victim)).toBe(othersDecisionsAfter);
     expect((await rebuilt.rows(`SELECT 1 FROM rebuild.erasures WHERE customer_id = {c:String}`, { c: victim })).length).toBe(1);
 
-    // No customer id in the sink's metric labels after all this traffic.
+    // No customer id in the engine's or the sink's metric labels after all this traffic.
     const customers = new Set(events.map((e) => e.value.customerId));
-    for (const registry of registries) {
-      const labels = labelValuesOf(await registry.metrics());
+    const expositions = [await (await fetch(`http://127.0.0.1:${enginePort}/metrics`)).text()];
+    for (const registry of registries) expositions.push(await registry.metrics());
+    for (const exposition of expositions) {
+      const labels = labelValuesOf(exposition);
       expect(labels.size).toBeGreaterThan(0);
       expect([...customers].filter((c) => labels.has(c))).toEqual([]);
     }

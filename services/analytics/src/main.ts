@@ -43,6 +43,9 @@ async function main(): Promise<void> {
     port: config.analyticsPort,
     metrics,
     logger,
+    // Reports (JSON and the HTML page) need ANALYTICS_AUTH_TOKEN when it is set; /metrics, /healthz, /readyz stay open on loopback.
+    routeToken: config.analyticsToken,
+    rateLimit: config.httpRateLimit,
     // Until the sink exists the reason is the latest provisioning failure (e.g. the broker or the
     // registry unreachable, with its NXA_* code), not a generic "waiting".
     readiness: () => (sink?.assigned ? { ready: true } : { ready: false, reason: sink ? 'waiting for partition assignment' : notReady }),

@@ -47,7 +47,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function fromService(base: string, args: Args): Promise<Record<string, unknown> | null> {
+async function fromService(base: string, args: Args, token: string | undefined): Promise<Record<string, unknown> | null> {
   try {
     const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1_000) });
     if (!health.ok) return null;
@@ -56,7 +56,8 @@ async function fromService(base: string, args: Args): Promise<Record<string, unk
   }
   const out: Record<string, unknown> = {};
   for (const name of args.reports) {
-    const res = await fetch(`${base}/v1/reports/${name}?${args.params}`, { signal: AbortSignal.timeout(120_000) });
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const res = await fetch(`${base}/v1/reports/${name}?${args.params}`, { headers, signal: AbortSignal.timeout(120_000) });
     const body = (await res.json()) as { message?: string };
     out[name] = res.ok ? body : { error: `${res.status} ${body.message ?? ''}` };
   }
@@ -83,11 +84,12 @@ async function direct(args: Args): Promise<Record<string, unknown>> {
 }
 
 /** The HTML page from the running service, else from the store directly. */
-async function writeHtml(base: string, file: string): Promise<string> {
+async function writeHtml(base: string, file: string, token: string | undefined): Promise<string> {
   let page: string | null = null;
   let source = base;
   try {
-    const res = await fetch(`${base}/report`, { signal: AbortSignal.timeout(120_000) });
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const res = await fetch(`${base}/report`, { headers, signal: AbortSignal.timeout(120_000) });
     if (res.ok) page = await res.text();
     else if (res.status !== 404) throw new Error(`${base}/report answered ${res.status}: ${await res.text()}`);
   } catch (err) {
@@ -112,11 +114,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const base = `http://127.0.0.1:${config.analyticsPort}`;
   if (args.html) {
-    const source = await writeHtml(base, args.html);
+    const source = await writeHtml(base, args.html, config.analyticsToken);
     process.stdout.write(`wrote ${args.html} (from ${source})\n`);
     return;
   }
-  const fromHttp = await fromService(base, args);
+  const fromHttp = await fromService(base, args, config.analyticsToken);
   const reports = fromHttp ?? (await direct(args));
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ source: fromHttp ? base : 'store', reports }, null, 2)}\n`);

@@ -14,6 +14,7 @@ import {
   type RecordCodec,
   type RecordConsumer,
   type RecordProducer,
+  type RecordTypes,
   retry,
   type TopicNames,
 } from '@nextact/core';
@@ -21,7 +22,7 @@ import { type Cut, PartitionBatcher } from './batcher';
 import type { ClickHouse } from './clickhouse';
 import type { SinkMetrics } from './metrics';
 import { type DeadLetterReason, type DecisionRow, decisionRow, type EventRow, eventRow, type SinkTable, UnfitRecord } from './rows';
-import { lastState, recordState } from './sinkState';
+import { deleteCustomers, type ErasureSeen, erasedAmong, lastState, recordErasures, recordState } from './sinkState';
 
 /**
  * Exactly-once Kafka -> ClickHouse, after the ClickHouse Kafka Connect sink's design:
@@ -32,6 +33,12 @@ import { lastState, recordState } from './sinkState';
  * A crash anywhere leaves either BEFORE (re-form exactly [min, max] on restart and insert again
  * under the same token: ClickHouse drops the block if it already landed) or AFTER (skip through
  * max). Offsets are committed only after ClickHouse acknowledged, so nothing is skipped either.
+ *
+ * Erasure requests on the customer-events topic go the same way: after the batch's insert, their
+ * records are written (same token family) and the customers' rows deleted; then any row of an
+ * erased id in the batch (a late outcome, a decision still in flight, a rebuild) is deleted too.
+ * Checking after the insert, not before, closes the race with a sink instance erasing the same id
+ * concurrently: either this check sees its record, or its delete comes after this insert.
  */
 export interface SinkOptions {
   store: ClickHouse;
@@ -261,7 +268,7 @@ export class ClickHouseSink {
     await this.step('record BEFORE', () => recordState(store, groupId, { ...base, state: 'BEFORE', rows: cut.records.length }));
     this.log.debug('batch before', { ...base, records: cut.records.length, recovery: cut.recovery, token: cut.token });
 
-    const { rows, dead } = await this.convert(cut, table);
+    const { rows, dead, erasures } = await this.convert(cut, table);
     if (dead.length > 0) {
       // At-least-once for dead letters: a crash before the commit sends them again on restart.
       await this.step('send dead letters', () => this.dlq!.send(dead));
@@ -281,6 +288,14 @@ export class ClickHouseSink {
       metrics.rows.inc({ table }, rows.length);
       metrics.batchRows.observe(rows.length);
     }
+    if (erasures.length > 0) await this.step('record erasures', () => recordErasures(store, erasures, cut.token));
+    const customers = [...rows.map((r) => r.customer_id), ...erasures.map((e) => e.customerId)];
+    const erased = await this.step('check erasures', () => erasedAmong(store, customers));
+    if (erased.length > 0) {
+      await this.step('delete erased customers', () => deleteCustomers(store, erased));
+      // Counts and erasure ids only: customer ids stay out of logs.
+      this.log.info('erased customers deleted', { ...base, customers: erased.length, requests: erasures.map((e) => e.erasureId) });
+    }
     await this.step('record AFTER', () => recordState(store, groupId, { ...base, state: 'AFTER', rows: rows.length }));
     this.log.debug('batch after', { ...base, rows: rows.length, deadLetters: dead.length });
     try {
@@ -291,9 +306,10 @@ export class ClickHouseSink {
     }
   }
 
-  private async convert(cut: Cut, table: SinkTable): Promise<{ rows: (EventRow | DecisionRow)[]; dead: OutgoingRecord[] }> {
+  private async convert(cut: Cut, table: SinkTable): Promise<{ rows: (EventRow | DecisionRow)[]; dead: OutgoingRecord[]; erasures: ErasureSeen[] }> {
     const rows: (EventRow | DecisionRow)[] = [];
     const dead: OutgoingRecord[] = [];
+    const erasures: ErasureSeen[] = [];
     for (const record of cut.records) {
       let decoded: DecodedRecord;
       try {
@@ -304,6 +320,20 @@ export class ClickHouseSink {
         dead.push(this.deadLetter(record, 'decode_failed', errorMessage(err)));
         continue;
       }
+      if (table === 'events' && decoded.name === 'nextact.ErasureRequest') {
+        const e = decoded.value as RecordTypes['nextact.ErasureRequest'];
+        erasures.push({
+          erasureId: e.eventId,
+          customerId: e.customerId,
+          requestedBy: e.requestedBy,
+          reason: e.reason,
+          source: e.source,
+          requestedAt: e.requestedAt,
+          partition: record.partition,
+          offset: record.offset,
+        });
+        continue;
+      }
       try {
         rows.push(table === 'decisions' ? decisionRow(decoded, record) : eventRow(decoded, record));
       } catch (err) {
@@ -311,7 +341,7 @@ export class ClickHouseSink {
         dead.push(this.deadLetter(record, reason, errorMessage(err)));
       }
     }
-    return { rows, dead };
+    return { rows, dead, erasures };
   }
 
   private deadLetter(record: ConsumedRecord, reason: DeadLetterReason, error: string): OutgoingRecord {

@@ -193,6 +193,33 @@ export const settings = {
     },
     secret: true,
   }),
+  gatewayAdminToken: optional({
+    env: 'GATEWAY_ADMIN_TOKEN',
+    doc: 'Bearer token required by the erasure endpoint (POST /v1/customers/{id}/erasure); unset disables that endpoint.',
+    form: 'at least 16 characters',
+    parse: (raw: string) => {
+      if (raw.length < 16) throw new FormError('shorter than 16 characters');
+      return raw;
+    },
+    secret: true,
+  }),
+  analyticsToken: optional({
+    env: 'ANALYTICS_AUTH_TOKEN',
+    doc: 'Bearer token required by the analytics reports (JSON and HTML); unset disables auth.',
+    form: 'at least 16 characters',
+    parse: (raw: string) => {
+      if (raw.length < 16) throw new FormError('shorter than 16 characters');
+      return raw;
+    },
+    secret: true,
+  }),
+  httpRateLimit: withDefault({
+    env: 'HTTP_RATE_LIMIT',
+    doc: 'API requests per second allowed per client address (ops endpoints excepted), bursts up to twice that; over it gets 429; 0 disables.',
+    fallback: '2000',
+    form: 'integer 0..1000000',
+    parse: int(0, 1_000_000),
+  }),
   gatewayMaxBodyBytes: withDefault({
     env: 'GATEWAY_MAX_BODY_BYTES',
     doc: 'Largest accepted request body; larger gets 413.',

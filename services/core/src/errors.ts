@@ -8,6 +8,7 @@ export const ErrorCodes = {
   UNKNOWN_EVENT_TYPE: 'NXA_UNKNOWN_EVENT_TYPE',
   PAYLOAD_TOO_LARGE: 'NXA_PAYLOAD_TOO_LARGE',
   UNAUTHORIZED: 'NXA_UNAUTHORIZED',
+  RATE_LIMITED: 'NXA_RATE_LIMITED',
   BACKPRESSURE: 'NXA_BACKPRESSURE',
   /** Kafka trouble without a more precise code below; `retriable` as the client judged it. */
   KAFKA: 'NXA_KAFKA',

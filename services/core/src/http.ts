@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { checkBearer, sendUnauthorized } from './auth';
 import { ErrorCodes, NextActError } from './errors';
 import type { Logger } from './logger';
 
@@ -21,6 +22,10 @@ export interface HttpServiceOptions {
   logger: Logger;
   readiness?: () => Readiness;
   routes?: RouteHandler;
+  /** Bearer token every route (not /metrics, /healthz, /readyz) requires; undefined = open. */
+  routeToken?: string;
+  /** Requests per second per client address on the routes (bursts of twice that); 0 or unset = no limit. */
+  rateLimit?: number;
 }
 
 export interface HttpService {
@@ -35,7 +40,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** Reads a request body, refusing more than `maxBytes` before buffering it. */
+/**
+ * Reads a request body, refusing more than `maxBytes` before buffering it. Past the limit the
+ * read stops (the stream is destroyed, nothing more is buffered) and the caller answers 413 with
+ * `connection: close`: Node writes the answer before closing, so the sender still reads it.
+ */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -55,11 +64,50 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 }
 
 /**
+ * Token buckets per client address: `perSecond` refill, `2 × perSecond` capacity. The table is
+ * bounded (oldest address evicted first) so a flood of source addresses cannot grow it without end.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly capacity: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly maxClients = 10_000,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.capacity = perSecond * 2;
+  }
+
+  /** Takes one token for `client`; returns 0 when allowed, else the seconds until a token is back. */
+  take(client: string): number {
+    const t = this.now();
+    let b = this.buckets.get(client);
+    if (b) {
+      b.tokens = Math.min(this.capacity, b.tokens + ((t - b.at) / 1000) * this.perSecond);
+      b.at = t;
+      // Re-insert so Map order is least-recently-seen first.
+      this.buckets.delete(client);
+    } else {
+      b = { tokens: this.capacity, at: t };
+      if (this.buckets.size >= this.maxClients) this.buckets.delete(this.buckets.keys().next().value as string);
+    }
+    this.buckets.set(client, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond));
+  }
+}
+
+/**
  * Every service's HTTP face: /metrics, /healthz (the process is alive), /readyz (it can do its
  * job: consumer assigned, state restored), plus the service's own routes.
  */
 export async function startHttpService(options: HttpServiceOptions): Promise<HttpService> {
   const { logger } = options;
+  const limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
   const server: Server = createServer(async (req, res) => {
     try {
       const path = (req.url ?? '/').split('?')[0];
@@ -76,6 +124,23 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
       if (req.method === 'GET' && path === '/readyz') {
         const state = options.readiness?.() ?? { ready: true };
         sendJson(res, state.ready ? 200 : 503, { ready: state.ready, service: options.name, reason: state.reason });
+        return;
+      }
+      if (limiter) {
+        const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+        if (wait > 0) {
+          sendJson(
+            res,
+            429,
+            { error: 'rate_limited', code: ErrorCodes.RATE_LIMITED, message: 'too many requests from this address; retry later' },
+            { 'retry-after': String(wait) },
+          );
+          return;
+        }
+      }
+      const refusal = checkBearer(req, options.routeToken);
+      if (refusal) {
+        sendUnauthorized(res, refusal);
         return;
       }
       if (options.routes && (await options.routes(req, res))) return;

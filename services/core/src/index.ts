@@ -1,3 +1,4 @@
+export * from './auth';
 export * from './config';
 export * from './contracts/codec';
 export * from './contracts/generated';

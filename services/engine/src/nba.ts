@@ -5,7 +5,17 @@
  */
 import type { Channel, CustomerEvent, Decision, ExperimentArm } from '@nextact/core';
 import type { DecisionDomain, StepResult } from './domain';
-import { BOUNDS, cloneJourney, deserialiseJourney, type FollowUp, initialJourney, type JourneyState, pushBounded, serialiseJourney } from './journey/state';
+import {
+  BOUNDS,
+  cloneJourney,
+  deserialiseJourney,
+  erasedJourney,
+  type FollowUp,
+  initialJourney,
+  type JourneyState,
+  pushBounded,
+  serialiseJourney,
+} from './journey/state';
 import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
@@ -206,6 +216,12 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
     initialLearner,
 
     onEvent(journey, learner, event, decisionTime): StepResult<JourneyState, LearnerState> {
+      // Erasure replaces the journey in the same transaction as the offsets; once erased, the id stays inert.
+      if (event.name === 'nextact.ErasureRequest') {
+        if (journey?.erasedAt != null) return { journey, learner };
+        return { journey: erasedJourney(policy, event.value.customerId, event.value.requestedAt), learner };
+      }
+      if (journey?.erasedAt != null) return { journey, learner };
       const current = journey ?? initialJourney(policy, event.value.customerId);
       if (current.recentEventIds.includes(event.value.eventId)) return { journey: current, learner };
       const j = cloneJourney(current);

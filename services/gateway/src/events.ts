@@ -31,22 +31,71 @@ export type BodyProblem =
 
 export type ParseResult = { ok: true; events: IngestEvent[] } | { ok: false; problem: BodyProblem };
 
-const kinds = Object.keys(customerEventTypes) as CustomerEventKind[];
+/** What senders may post: every customer event except erasures, which have their own authenticated endpoint. */
+export type IngestKind = Exclude<CustomerEventKind, 'erasure'>;
+const kinds = (Object.keys(customerEventTypes) as CustomerEventKind[]).filter((k): k is IngestKind => k !== 'erasure');
 const allowedTypes = `one of ${kinds.join(', ')}`;
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing (missing)';
-  const text = JSON.stringify(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // Deeper than JSON.stringify's stack allows.
+    return Array.isArray(value) ? 'a deeply nested array' : 'a deeply nested value';
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function isKind(value: unknown): value is CustomerEventKind {
-  return typeof value === 'string' && Object.hasOwn(customerEventTypes, value);
+/** Deepest nesting of arrays and objects inside one event; no record needs more than a few levels. */
+export const MAX_EVENT_DEPTH = 16;
+
+// With the u flag, paired surrogates are one code point: only lone ones match.
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = (text: string): boolean => !LONE_SURROGATE.test(text);
+const replaced = (text: string): string => text.replace(/\p{Cs}/gu, '\ufffd');
+
+/**
+ * What Avro and UTF-8 cannot carry faithfully, found by the fuzz test: a lone surrogate (valid in
+ * JSON's \u escapes, but encoded to U+FFFD, so the event on Kafka would differ from the one
+ * accepted), and nesting deep enough to exhaust the validator's stack.
+ */
+function unfaithful(value: unknown, path: string, depth: number): Omit<EventFieldError, 'index'> | undefined {
+  if (typeof value === 'string') {
+    return wellFormed(value) ? undefined : { field: path, expected: 'well-formed Unicode (no lone surrogate)', received: show(replaced(value)) };
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_EVENT_DEPTH) return { field: path, expected: `at most ${MAX_EVENT_DEPTH} levels of nesting`, received: 'a value nested deeper' };
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v])
+    : Object.entries(value).map(([k, v]) => [path ? `${path}.${k}` : k, v]);
+  for (const [at, v] of entries) {
+    if (!Array.isArray(value) && !wellFormed(at)) {
+      return { field: replaced(at), expected: 'field names in well-formed Unicode', received: show(replaced(at)) };
+    }
+    const problem = unfaithful(v, at, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Strict: a byte sequence that is not UTF-8 is refused rather than silently replaced by U+FFFD. */
+// A leading BOM is dropped (RFC 8259 lets parsers ignore it); it is not part of the JSON text.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function isKind(value: unknown): value is IngestKind {
+  return typeof value === 'string' && (kinds as string[]).includes(value);
 }
 
 /** Parses JSON, reporting the parser's position for the sender. */
 export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false; problem: BodyProblem } {
-  const text = body.toString('utf8');
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return { ok: false, problem: { kind: 'bad_json', message: 'body is not valid UTF-8; JSON must be sent as UTF-8 (RFC 8259)' } };
+  }
   if (text.trim() === '') return { ok: false, problem: { kind: 'bad_json', message: 'request body is empty; expected JSON' } };
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -98,6 +147,11 @@ export function parseEvents(body: unknown, maxEvents: number, newEventId: () => 
   list.forEach((raw, index) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       errors.push({ index, field: '(root)', expected: 'event object with a "type" field', received: show(raw) });
+      return;
+    }
+    const problem = unfaithful(raw, '', 0);
+    if (problem) {
+      errors.push({ index, ...problem, field: problem.field || '(root)' });
       return;
     }
     const { type, ...fields } = raw as Record<string, unknown>;

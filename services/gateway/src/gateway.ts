@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  bearerTokenMatches,
   type Config,
   type CustomerEventName,
   ErrorCodes,
@@ -14,14 +15,17 @@ import {
   readBody,
   sendJson,
   type TopicNames,
+  ValidationError,
 } from '@nextact/core';
 import type { Registry } from 'prom-client';
-import { bearerTokenMatches } from './auth';
 import { createBatcher } from './batcher';
+import { erasureRecord, erasureRequest } from './erasure';
 import { type IngestEvent, parseEvents, parseJson } from './events';
 import { createGatewayMetrics, type RejectReason } from './metrics';
 
 export const EVENTS_ROUTE = '/v1/events';
+/** POST /v1/customers/{customerId}/erasure: right to be forgotten (admin token). */
+export const ERASURE_ROUTE = /^\/v1\/customers\/([^/]+)\/erasure$/;
 
 /** Micro-batching of concurrent requests into one Kafka send; defaults measured with bench/http-bench.ts. */
 export interface BatchingOptions {
@@ -38,7 +42,7 @@ export interface EventEncoder {
 }
 
 export interface GatewayOptions {
-  config: Pick<Config, 'gatewayToken' | 'gatewayMaxBodyBytes' | 'gatewayMaxBatch' | 'gatewayMaxInFlight'>;
+  config: Pick<Config, 'gatewayToken' | 'gatewayAdminToken' | 'gatewayMaxBodyBytes' | 'gatewayMaxBatch' | 'gatewayMaxInFlight'>;
   producer: RecordProducer;
   /** A RecordCodec that has registered the customer-events subjects (only encoding is used). */
   codec: EventEncoder;
@@ -140,6 +144,20 @@ export function createGateway(options: GatewayOptions): Gateway {
       return;
     }
 
+    // Found by the fuzz test: a gzip-declared body was parsed as plain JSON. Nothing but identity is read.
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      refuse(
+        res,
+        415,
+        'unsupported_media_type',
+        { error: 'unsupported_content_encoding', message: `content-encoding ${encoding} is not accepted; send the JSON uncompressed` },
+        1,
+        { 'accept-encoding': 'identity', connection: 'close' },
+      );
+      return;
+    }
+
     let body: Buffer;
     try {
       body = await readBody(req, config.gatewayMaxBodyBytes);
@@ -204,9 +222,110 @@ export function createGateway(options: GatewayOptions): Gateway {
     reply(res, 202, { accepted: events.length, eventIds });
   }
 
+  /**
+   * Erasure: validated, then written like any event (through the batcher, 202 after the broker
+   * acknowledged). A separate token, because erasing is not the ingest clients' right.
+   */
+  async function erase(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
+    const route = '/v1/customers/{id}/erasure';
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      metrics.httpRequests.inc({ route, status: String(status) });
+      sendJson(res, status, body, headers);
+    };
+    if (config.gatewayAdminToken === undefined) {
+      answer(403, { error: 'erasure_disabled', message: 'set GATEWAY_ADMIN_TOKEN to enable the erasure endpoint' }, { connection: 'close' });
+      return;
+    }
+    if (!bearerTokenMatches(req.headers.authorization, config.gatewayAdminToken)) {
+      answer(
+        401,
+        { error: 'unauthorized', code: ErrorCodes.UNAUTHORIZED, message: 'erasure needs Authorization: Bearer <admin token>' },
+        {
+          'www-authenticate': 'Bearer realm="nextact-admin"',
+          connection: 'close',
+        },
+      );
+      return;
+    }
+    if (!isJson(req.headers['content-type'])) {
+      answer(415, { error: 'unsupported_media_type', message: 'content-type must be application/json' }, { connection: 'close' });
+      return;
+    }
+    let customerId: string;
+    try {
+      customerId = decodeURIComponent(rawId);
+    } catch {
+      answer(400, {
+        error: 'validation',
+        message: 'customer id is not valid percent-encoding',
+        errors: [{ field: 'customerId', expected: 'URL-encoded id', received: rawId.slice(0, 80) }],
+      });
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, 16 * 1024);
+    } catch (err) {
+      if (err instanceof NextActError && err.code === ErrorCodes.PAYLOAD_TOO_LARGE) {
+        answer(413, { error: 'too_large', message: err.message }, { connection: 'close' });
+        return;
+      }
+      throw err;
+    }
+    const json = parseJson(body);
+    const fields =
+      json.ok && typeof json.value === 'object' && json.value !== null && !Array.isArray(json.value) ? (json.value as Record<string, unknown>) : undefined;
+    if (!fields) {
+      answer(400, { error: 'bad_json', message: 'body must be a JSON object: {"requestedBy": "...", "reason": "..."}' });
+      return;
+    }
+    let record: OutgoingRecord;
+    let erasureId: string;
+    try {
+      const request = erasureRequest({
+        customerId,
+        requestedBy: fields.requestedBy as string,
+        reason: fields.reason as string | null | undefined,
+        eventId: typeof fields.erasureId === 'string' ? fields.erasureId : undefined,
+        source: 'api',
+      });
+      erasureId = request.eventId;
+      record = erasureRecord(codec, topics.customerEvents, request);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      answer(400, { error: 'validation', message: err.message, errors: err.fieldErrors });
+      return;
+    }
+    try {
+      await batcher.submit([record]);
+    } catch (err) {
+      const retriable = isRetriable(err);
+      logger.warn('erasure produce failed', { err, retriable });
+      answer(
+        retriable ? 503 : 500,
+        { error: 'kafka_error', message: `Kafka did not acknowledge the erasure (${errorMessage(err)}); retry with the same erasureId`, erasureId },
+        retriable ? { 'retry-after': '1' } : {},
+      );
+      return;
+    }
+    metrics.erasures.inc();
+    // The customer id is in the answer for the caller, never in logs or metric labels.
+    logger.info('erasure requested', { erasureId });
+    answer(202, { accepted: 1, erasureId, customerId });
+  }
+
   return {
     async routes(req, res) {
-      const path = (req.url ?? '/').split('?')[0];
+      const path = (req.url ?? '/').split('?')[0]!;
+      const erasure = ERASURE_ROUTE.exec(path);
+      if (erasure) {
+        if (req.method !== 'POST') {
+          sendJson(res, 405, { error: 'method_not_allowed', message: 'use POST' }, { allow: 'POST' });
+          return true;
+        }
+        await erase(req, res, erasure[1]!);
+        return true;
+      }
       if (path !== EVENTS_ROUTE) return false;
       if (req.method !== 'POST') {
         reply(res, 405, { error: 'method_not_allowed', message: `use POST ${EVENTS_ROUTE}` }, { allow: 'POST' });

@@ -1,5 +1,5 @@
-export * from './auth';
 export * from './batcher';
+export * from './erasure';
 export * from './events';
 export * from './gateway';
 export * from './metrics';

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     port: config.gatewayPort,
     metrics,
     logger,
+    rateLimit: config.httpRateLimit,
     readiness: () => (gateway ? { ready: true } : { ready: false, reason: notReady }),
     routes: (req, res) => {
       if (gateway) return gateway.routes(req, res);

@@ -45,7 +45,12 @@ export function createGatewayMetrics(registry: Registry) {
     labelNames: ['route', 'status'],
     registers: [registry],
   });
-  return { accepted, rejected, produceDuration, batchSize, inFlight, httpRequests };
+  const erasures = new Counter({
+    name: 'nextact_gateway_erasures_requested_total',
+    help: 'Erasure requests acknowledged by Kafka (customer ids are never labels).',
+    registers: [registry],
+  });
+  return { accepted, rejected, produceDuration, batchSize, inFlight, httpRequests, erasures };
 }
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -124,3 +124,43 @@ describe('parseJson', () => {
     expect(!r.ok && r.problem.kind).toBe('bad_json');
   });
 });
+
+describe('parseEvents: what the fuzz test found', () => {
+  it('refuses a lone surrogate (UTF-8 cannot carry it; Kafka would get U+FFFD instead)', () => {
+    const errors = fieldErrors(parseJsonValue('{"type":"browse","customerId":"c\\ud800","eventTime":1767225600000,"source":"web","kind":"PAGE_VIEW"}'));
+    expect(errors).toEqual([{ index: 0, field: 'customerId', expected: 'well-formed Unicode (no lone surrogate)', received: '"c\ufffd"' }]);
+    // A surrogate pair is one character and passes.
+    expect(parseEvents({ ...ev.browse, source: 'web 😀' }, 10, ids).ok).toBe(true);
+  });
+
+  it('refuses nesting deeper than any record needs, without exhausting the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    expect(fieldErrors({ ...ev.browse, category: deep })[0]).toMatchObject({
+      index: 0,
+      field: expect.stringMatching(/^category/),
+      expected: 'at most 16 levels of nesting',
+    });
+    expect(fieldErrors([deep])[0]).toMatchObject({ index: 0, field: '(root)' });
+  });
+});
+
+describe('parseJson: encodings', () => {
+  it('refuses bytes that are not UTF-8 instead of replacing them', () => {
+    const body = Buffer.concat([Buffer.from('{"source":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const r = parseJson(body);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problem.message).toMatch(/not valid UTF-8/);
+  });
+
+  it('ignores a leading byte order mark', () => {
+    const r = parseJson(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[1]')]));
+    expect(r).toEqual({ ok: true, value: [1] });
+  });
+});
+
+function parseJsonValue(text: string): unknown {
+  const r = parseJson(Buffer.from(text));
+  if (!r.ok) throw new Error(r.problem.message);
+  return r.value;
+}

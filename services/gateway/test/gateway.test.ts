@@ -22,12 +22,13 @@ interface Harness {
   registry: Registry;
 }
 
-async function start(overrides: { maxInFlight?: number; token?: string | undefined } = {}): Promise<Harness> {
+async function start(overrides: { maxInFlight?: number; token?: string | undefined; adminToken?: string } = {}): Promise<Harness> {
   const producer = new FakeProducer(true);
   const registry = new Registry();
   const gateway = createGateway({
     config: {
       gatewayToken: 'token' in overrides ? overrides.token : token,
+      gatewayAdminToken: overrides.adminToken,
       gatewayMaxBodyBytes: 4096,
       gatewayMaxBatch: 5,
       gatewayMaxInFlight: overrides.maxInFlight ?? 100,
@@ -116,6 +117,13 @@ describe('gateway HTTP (fake producer)', () => {
     expect(first.status).toBe(401);
     expect(h.producer.sends).toHaveLength(0);
     expect(await metricValue(h.registry, 'nextact_gateway_events_rejected_total', { reason: 'unauthorized' })).toBe(3);
+  });
+
+  it('answers 415 for a compressed body (only identity is read)', async () => {
+    const a = await post(h.http.url, ev.browse, { ...auth, 'content-encoding': 'gzip' });
+    expect(a.status).toBe(415);
+    expect(a.body.error).toBe('unsupported_content_encoding');
+    expect(h.producer.sends).toHaveLength(0);
   });
 
   it('answers 415 for a non-JSON content type', async () => {
@@ -212,6 +220,55 @@ describe('gateway back-pressure and auth off', () => {
     const h = await start({ token: undefined });
     try {
       expect((await post(h.http.url, ev.browse)).status).toBe(202);
+    } finally {
+      await h.gateway.close();
+      await h.http.close();
+    }
+  });
+});
+
+describe('erasure endpoint (fake producer)', () => {
+  const adminToken = 'admin-token-0123456789';
+  const path = '/v1/customers/cust%2F7/erasure';
+
+  it('is off without an admin token, and refuses the ingest token', async () => {
+    const off = await start();
+    try {
+      expect((await post(off.http.url, { requestedBy: 'dpo' }, auth, { path })).status).toBe(403);
+    } finally {
+      await off.gateway.close();
+      await off.http.close();
+    }
+    const h = await start({ adminToken });
+    try {
+      const ingestToken = await post(h.http.url, { requestedBy: 'dpo' }, auth, { path });
+      expect(ingestToken.status).toBe(401);
+      expect(h.producer.sends).toHaveLength(0);
+    } finally {
+      await h.gateway.close();
+      await h.http.close();
+    }
+  });
+
+  it('writes one erasure request keyed by the customer, after validating who asks', async () => {
+    const h = await start({ adminToken });
+    try {
+      const admin = { authorization: `Bearer ${adminToken}` };
+      const nobody = await post(h.http.url, { reason: 'ticket 1' }, admin, { path });
+      expect(nobody.status).toBe(400);
+      expect(nobody.body.errors).toEqual([expect.objectContaining({ field: 'requestedBy' })]);
+      const ok = await post(h.http.url, { requestedBy: 'dpo@example.com', reason: 'ticket 2', erasureId: 'er-1' }, admin, { path });
+      expect(ok.status).toBe(202);
+      expect(ok.body).toEqual({ accepted: 1, erasureId: 'er-1', customerId: 'cust/7' });
+      expect(h.producer.sends).toHaveLength(1);
+      const [record] = h.producer.sends[0]!;
+      expect(record!.key).toBe('cust/7');
+      expect(record!.headers).toEqual({ 'event-type': 'nextact.ErasureRequest', 'event-id': 'er-1' });
+      expect(await metricValue(h.registry, 'nextact_gateway_erasures_requested_total', {})).toBe(1);
+      // Ingest cannot smuggle an erasure in as an ordinary event.
+      const smuggled = await post(h.http.url, { type: 'erasure', customerId: 'c', eventTime: 1767225600000, source: 'x', requestedBy: 'y' }, auth);
+      expect(smuggled.status).toBe(400);
+      expect(smuggled.body.errors).toEqual([expect.objectContaining({ field: 'type' })]);
     } finally {
       await h.gateway.close();
       await h.http.close();

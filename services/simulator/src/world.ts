@@ -922,11 +922,12 @@ export class World {
 }
 
 /** Short type of a record name, as the gateway's JSON and the metrics label it. */
-export const kindOf: Record<CustomerEvent['name'], 'browse' | 'chat' | 'purchase' | 'survey' | 'outcome' | 'consent'> = {
+export const kindOf: Record<CustomerEvent['name'], 'browse' | 'chat' | 'purchase' | 'survey' | 'outcome' | 'consent' | 'erasure'> = {
   'nextact.BrowseEvent': 'browse',
   'nextact.ChatEvent': 'chat',
   'nextact.PurchaseEvent': 'purchase',
   'nextact.SurveyResponse': 'survey',
   'nextact.ActionOutcome': 'outcome',
   'nextact.ConsentChange': 'consent',
+  'nextact.ErasureRequest': 'erasure',
 };

@@ -125,6 +125,25 @@ export interface Decision {
   schemaVersion: number;
 }
 
+/** Right to be forgotten: erase everything NextAct holds about a customer. Written to the customer's own partition of the customer-events topic, so it is ordered after every earlier event of that customer and every consumer applies it exactly once, in its normal transaction, also on replay. Carries no personal data beyond the customer id. */
+export interface ErasureRequest {
+  /** Idempotency key, unique per request. */
+  eventId: string;
+  /** Partition key: the customer to erase. */
+  customerId: string;
+  /** Always 946684800000 (2000-01-01, the earliest event time accepted): an erasure is not a customer action and must not move the partition's stream time, which would fire due timers (the erased customer's among them, so one last decision) before the erasure applies. The request time is requestedAt. */
+  eventTime: number;
+  /** Where the request came from: cli or api. */
+  source: string;
+  schemaVersion: number;
+  /** When the erasure was requested (epoch ms). */
+  requestedAt: number;
+  /** Who asked: an operator name or the API caller's label; kept in the erasure record. */
+  requestedBy: string;
+  /** Free-text ticket or reason, e.g. a data-protection request number. */
+  reason: null | string;
+}
+
 export type ExperimentArm = 'NONE' | 'CONTROL' | 'TREATMENT';
 export const ExperimentArmSymbols = ['NONE', 'CONTROL', 'TREATMENT'] as const;
 
@@ -198,7 +217,7 @@ export interface SurveyResponse {
 }
 
 /** Full names of the top-level records, one Avro subject each. */
-export type RecordName = 'nextact.ActionOutcome' | 'nextact.BrowseEvent' | 'nextact.ChatEvent' | 'nextact.ConsentChange' | 'nextact.Decision' | 'nextact.PurchaseEvent' | 'nextact.SurveyResponse';
+export type RecordName = 'nextact.ActionOutcome' | 'nextact.BrowseEvent' | 'nextact.ChatEvent' | 'nextact.ConsentChange' | 'nextact.Decision' | 'nextact.ErasureRequest' | 'nextact.PurchaseEvent' | 'nextact.SurveyResponse';
 
 export interface RecordTypes {
   'nextact.ActionOutcome': ActionOutcome;
@@ -206,6 +225,7 @@ export interface RecordTypes {
   'nextact.ChatEvent': ChatEvent;
   'nextact.ConsentChange': ConsentChange;
   'nextact.Decision': Decision;
+  'nextact.ErasureRequest': ErasureRequest;
   'nextact.PurchaseEvent': PurchaseEvent;
   'nextact.SurveyResponse': SurveyResponse;
 }
@@ -696,6 +716,57 @@ export const schemas: Record<RecordName, unknown> = {
       }
     ],
     "doc": "A next-best-action decision. Deterministic from its trigger: same events, same policy, same decision (decisionTime aside)."
+  },
+  "nextact.ErasureRequest": {
+    "name": "nextact.ErasureRequest",
+    "type": "record",
+    "fields": [
+      {
+        "name": "eventId",
+        "type": "string",
+        "doc": "Idempotency key, unique per request."
+      },
+      {
+        "name": "customerId",
+        "type": "string",
+        "doc": "Partition key: the customer to erase."
+      },
+      {
+        "name": "eventTime",
+        "type": "long",
+        "doc": "Always 946684800000 (2000-01-01, the earliest event time accepted): an erasure is not a customer action and must not move the partition's stream time, which would fire due timers (the erased customer's among them, so one last decision) before the erasure applies. The request time is requestedAt."
+      },
+      {
+        "name": "source",
+        "type": "string",
+        "doc": "Where the request came from: cli or api."
+      },
+      {
+        "name": "schemaVersion",
+        "type": "int",
+        "default": 1
+      },
+      {
+        "name": "requestedAt",
+        "type": "long",
+        "doc": "When the erasure was requested (epoch ms)."
+      },
+      {
+        "name": "requestedBy",
+        "type": "string",
+        "doc": "Who asked: an operator name or the API caller's label; kept in the erasure record."
+      },
+      {
+        "name": "reason",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Free-text ticket or reason, e.g. a data-protection request number."
+      }
+    ],
+    "doc": "Right to be forgotten: erase everything NextAct holds about a customer. Written to the customer's own partition of the customer-events topic, so it is ordered after every earlier event of that customer and every consumer applies it exactly once, in its normal transaction, also on replay. Carries no personal data beyond the customer id."
   },
   "nextact.PurchaseEvent": {
     "name": "nextact.PurchaseEvent",

@@ -10,6 +10,8 @@ export const customerEventTypes = {
   survey: 'nextact.SurveyResponse',
   outcome: 'nextact.ActionOutcome',
   consent: 'nextact.ConsentChange',
+  // Not accepted from ingest (the gateway has its own authenticated endpoint for it).
+  erasure: 'nextact.ErasureRequest',
 } as const satisfies Record<string, RecordName>;
 
 export type CustomerEventKind = keyof typeof customerEventTypes;

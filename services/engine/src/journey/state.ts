@@ -111,6 +111,11 @@ export interface JourneyState {
   recentEventIds: string[];
   /** Earliest due first. */
   followUps: FollowUp[];
+  /**
+   * Set once the customer was erased (right to be forgotten): the journey then holds nothing but
+   * the id and this time, and every later event of the id is ignored (late outcomes, stragglers).
+   */
+  erasedAt: number | null;
 }
 
 export function initialJourney(policy: Policy, customerId: string): JourneyState {
@@ -145,7 +150,19 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     recentDecisions: [],
     recentEventIds: [],
     followUps: [],
+    erasedAt: null,
   };
+}
+
+/**
+ * What is left of an erased customer: the id (the changelog key) and when, nothing they did.
+ * Consent is withdrawn everywhere so no gate could ever pass for the id again.
+ */
+export function erasedJourney(policy: Policy, customerId: string, erasedAt: number): JourneyState {
+  const j = initialJourney(policy, customerId);
+  j.consent = Object.fromEntries(Object.keys(j.consent).map((c) => [c, false])) as JourneyState['consent'];
+  j.erasedAt = erasedAt;
+  return j;
 }
 
 /**
@@ -190,5 +207,6 @@ export function deserialiseJourney(bytes: Buffer): JourneyState {
   // Fields added within version 1 (absent in older changelog records) start empty.
   value.lastComplaintAt ??= null;
   value.followUps ??= [];
+  value.erasedAt ??= null;
   return value;
 }

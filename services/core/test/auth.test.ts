@@ -1,4 +1,4 @@
-import { bearerTokenMatches } from '../src/auth';
+import { bearerTokenMatches, secretMatches } from '../src/auth';
 
 const token = 'a-very-secret-token-123';
 
@@ -17,5 +17,14 @@ describe('bearerTokenMatches', () => {
     expect(bearerTokenMatches(`Bearer ${token}x`, token)).toBe(false);
     expect(bearerTokenMatches('Bearer ', token)).toBe(false);
     expect(bearerTokenMatches([`Bearer ${token}`], token)).toBe(false);
+  });
+});
+
+describe('secretMatches', () => {
+  it('is equality, whatever the lengths', () => {
+    expect(secretMatches(token, token)).toBe(true);
+    expect(secretMatches('', token)).toBe(false);
+    expect(secretMatches(`${token}${token}`, token)).toBe(false);
+    expect(secretMatches('é', 'e\u0301')).toBe(false);
   });
 });

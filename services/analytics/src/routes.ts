@@ -6,7 +6,7 @@ import type { ClickHouse } from './clickhouse';
 /** Report names and their query parameters (all optional). */
 export const reportParams = {
   attribution: ['windowHours'],
-  clv: ['windowDays', 'horizonDays', 'attributionDays', 'asOf', 'top'],
+  clv: ['horizonDays', 'attributionDays', 'asOf', 'top', 'calibrationEnd', 'holdoutDays'],
   satisfaction: ['windowDays'],
   ope: ['windowHours', 'policy'],
 } as const;
@@ -31,11 +31,12 @@ export async function runReport(store: ClickHouse, name: ReportName, query: URLS
         return await attributionReport(store, { windowHours: intParam(query, 'windowHours') });
       case 'clv':
         return await clvReport(store, {
-          windowDays: intParam(query, 'windowDays'),
           horizonDays: intParam(query, 'horizonDays'),
           attributionDays: intParam(query, 'attributionDays'),
           asOf: intParam(query, 'asOf'),
           top: intParam(query, 'top'),
+          calibrationEnd: intParam(query, 'calibrationEnd'),
+          holdoutDays: intParam(query, 'holdoutDays'),
         });
       case 'satisfaction':
         return await satisfactionReport(store, { windowDays: intParam(query, 'windowDays') });

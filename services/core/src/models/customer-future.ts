@@ -8,7 +8,7 @@ import { expectedSpend, type GammaGammaParameters } from './gamma-gamma';
 
 export const MODEL_TIME_UNIT_MS = 86_400_000;
 
-export interface CustomerFuturesModel {
+export interface CustomerFuturesParameters {
   /** Stable id of this fit (e.g. `clv-<as-of>-<hash>`); decisions record it. */
   version: string;
   /** The summaries' time unit, in ms (one day). */
@@ -38,7 +38,7 @@ export interface CustomerFuture {
   clv: number | null;
 }
 
-export function customerFuture(model: CustomerFuturesModel, c: CustomerSummary): CustomerFuture {
+export function customerFuture(model: CustomerFuturesParameters, c: CustomerSummary): CustomerFuture {
   const pAlive = probabilityAlive(model.bgnbd, c.x, c.tx, c.T);
   const purchases = expectedPurchases(model.bgnbd, model.horizon, c.x, c.tx, c.T);
   const spend = model.gammaGamma ? expectedSpend(model.gammaGamma, c.x, c.meanSpend) : null;

@@ -39,6 +39,7 @@ import {
 } from './catalog';
 import { type ActionEffect, type EffectsConfig, type EffectsOverrides, resolveEffects } from './effects';
 import { drawPurchaseTraits, nextPurchaseGapDays, orderValueMinor, type PurchaseProcessConfig, type PurchaseTraits, resolvePurchaseProcess } from './purchases';
+import { EventQueue, type Entry as QueueEntry } from './queue';
 import { hashString, mixSeeds, Rng } from './rng';
 
 export const DEFAULT_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -117,15 +118,6 @@ interface Customer {
   process: { traits: PurchaseTraits; rng: Rng; alive: boolean; purchases: number } | null;
 }
 
-/** Queue entry: a ready event, a thunk run when due (it sees the world as of then), or an activity. */
-interface Entry {
-  time: number;
-  seq: number;
-  customer: number;
-  event?: CustomerEvent;
-  run?: () => CustomerEvent | null;
-}
-
 export interface WorldOptions {
   seed: number;
   customers: number;
@@ -174,8 +166,7 @@ export class World {
   /** The ground-truth purchase process, when purchases follow one (else null: session checkouts). */
   readonly purchaseProcess: PurchaseProcessConfig | null;
   private readonly customers: Customer[] = [];
-  private readonly heap: Entry[] = [];
-  private seq = 0;
+  private readonly queue = new EventQueue<CustomerEvent>();
   private clock: number;
   private emitted = 0;
   private readonly byType: Record<string, number> = {};
@@ -219,8 +210,8 @@ export class World {
    */
   nextBefore(limit: number): CustomerEvent | null {
     for (;;) {
-      if ((this.heap[0] as Entry).time >= limit) return null;
-      const entry = this.pop();
+      if (this.queue.peekTime() >= limit) return null;
+      const entry = this.queue.pop();
       if (entry.time > this.clock) this.clock = entry.time;
       const customer = this.customers[entry.customer] as Customer;
       let event: CustomerEvent | null | undefined = entry.event;
@@ -925,47 +916,8 @@ export class World {
     this.push({ time, customer: c.index, event });
   }
 
-  private push(entry: Omit<Entry, 'seq'>): void {
-    const heap = this.heap;
-    const item = entry as Entry;
-    item.seq = this.seq++;
-    heap.push(item);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as Entry;
-      if (p.time < item.time || (p.time === item.time && p.seq < item.seq)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = item;
-  }
-
-  private pop(): Entry {
-    const heap = this.heap;
-    const top = heap[0] as Entry;
-    const last = heap.pop() as Entry;
-    if (heap.length > 0) {
-      let i = 0;
-      const n = heap.length;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        let child = l;
-        const le = heap[l] as Entry;
-        if (r < n) {
-          const re = heap[r] as Entry;
-          if (re.time < le.time || (re.time === le.time && re.seq < le.seq)) child = r;
-        }
-        const ce = heap[child] as Entry;
-        if (last.time < ce.time || (last.time === ce.time && last.seq < ce.seq)) break;
-        heap[i] = ce;
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
+  private push(entry: Omit<QueueEntry<CustomerEvent>, 'seq'>): void {
+    this.queue.push(entry);
   }
 }
 

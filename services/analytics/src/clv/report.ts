@@ -50,9 +50,27 @@ export interface ClvReport {
     totalPredictedClvMinor: number | null;
   };
   topCustomers: CustomerFutureRow[];
+  /**
+   * Profiles per journey stage (the stage of the customer's latest decision before as-of; NONE
+   * without one): who is worth most, who will stay, and how many were never contacted or were held
+   * out. Uplift per action and stage with intervals is in the attribution report.
+   */
+  segments: SegmentProfile[];
   /** Revenue per customer in the attribution window after the first decision, TREATMENT - CONTROL. */
   attribution: ClvAttributionRow[];
   calibration: CalibrationReport | null;
+}
+
+export interface SegmentProfile {
+  journeyStage: string;
+  customers: number;
+  meanPAlive: number;
+  meanPredictedClvMinor: number | null;
+  meanRealisedMinor: number;
+  /** Share with no delivered decision before as-of (no contact at all). */
+  neverContacted: number;
+  /** Share whose latest decision was a control-arm one (held out). */
+  heldOut: number;
 }
 
 const estimate = (value: number, standardError: number | null): Estimate => ({ value, standardError });
@@ -151,10 +169,18 @@ export async function clvReport(store: ClickHouse, options: ClvReportOptions = {
       meanPredictedClvMinor: null,
       totalPredictedClvMinor: null,
     };
-    return { ...base, model: null, note: err.message, summary: empty, topCustomers: [] };
+    return { ...base, model: null, note: err.message, summary: empty, topCustomers: [], segments: [] };
   }
   const spend = fitted.model.gammaGamma !== null;
   const topCustomers: CustomerFutureRow[] = [];
+  const stages = await store.rows<{ customer_id: string; stage: string; delivered: number | string; control: number | string }>(
+    `SELECT customer_id, argMax(journey_stage, event_time) AS stage, countIf(deliver) AS delivered,
+            argMax(experiment_arm = 'CONTROL', event_time) AS control
+     FROM ${qualified(store.database, 'decisions')} WHERE event_time < fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') GROUP BY customer_id`,
+    { asOf },
+  );
+  const stageOf = new Map(stages.map((r) => [r.customer_id, r]));
+  const bySegment = new Map<string, { n: number; pAlive: number; clv: number; realised: number; never: number; held: number }>();
   let customers = 0;
   let realised = 0;
   let pAlive = 0;
@@ -167,7 +193,28 @@ export async function clvReport(store: ClickHouse, options: ClvReportOptions = {
     purchases += c.expectedPurchases;
     clv += c.clvMinor ?? 0;
     keepTop(topCustomers, c, top, (r) => (spend ? (r.clvMinor as number) : r.expectedPurchases));
+    const st = stageOf.get(c.customerId);
+    const key = st?.stage ?? 'NONE';
+    const seg = bySegment.get(key) ?? { n: 0, pAlive: 0, clv: 0, realised: 0, never: 0, held: 0 };
+    seg.n++;
+    seg.pAlive += c.pAlive;
+    seg.clv += c.clvMinor ?? 0;
+    seg.realised += c.realisedMinor;
+    if (!st || Number(st.delivered) === 0) seg.never++;
+    if (st && Number(st.control) === 1) seg.held++;
+    bySegment.set(key, seg);
   }
+  const segments: SegmentProfile[] = [...bySegment.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([journeyStage, g]) => ({
+      journeyStage,
+      customers: g.n,
+      meanPAlive: g.pAlive / g.n,
+      meanPredictedClvMinor: spend ? g.clv / g.n : null,
+      meanRealisedMinor: g.realised / g.n,
+      neverContacted: g.never / g.n,
+      heldOut: g.held / g.n,
+    }));
   return {
     ...base,
     model: { ...describeModel(fitted.model), spendNote: fitted.spendNote, timings: fitted.timings },
@@ -182,6 +229,7 @@ export async function clvReport(store: ClickHouse, options: ClvReportOptions = {
       totalPredictedClvMinor: spend ? clv : null,
     },
     topCustomers,
+    segments,
   };
 }
 
@@ -244,6 +292,19 @@ export function renderClv(r: ClvReport): string {
         fixed(c.pAlive),
         fixed(c.expectedPurchases, 2),
         money(c.clvMinor),
+      ]),
+    ),
+    table(
+      'Profiles by journey stage (latest decision before as-of)',
+      ['stage', 'customers', 'mean P(alive)', 'mean CLV', 'mean realised', 'never contacted', 'held out'],
+      r.segments.map((g) => [
+        g.journeyStage,
+        g.customers,
+        fixed(g.meanPAlive),
+        money(g.meanPredictedClvMinor),
+        money(g.meanRealisedMinor),
+        pct(g.neverContacted),
+        pct(g.heldOut),
       ]),
     ),
     table(

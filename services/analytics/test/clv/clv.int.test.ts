@@ -164,6 +164,9 @@ describe('CLV on the real stack', () => {
     expect(first.pAlive).toBeGreaterThan(0);
     expect(first.pAlive).toBeLessThanOrEqual(1);
     expect(report.calibration?.holdoutDays).toBe(90);
+    // No decisions in this store: one profile, nobody contacted.
+    expect(report.segments).toEqual([expect.objectContaining({ journeyStage: 'NONE', customers: CUSTOMERS, neverContacted: 1, heldOut: 0 })]);
+    expect(report.segments[0]?.meanPredictedClvMinor).toBeCloseTo((report.summary.totalPredictedClvMinor as number) / CUSTOMERS, 3);
     const text = renderClv(report);
     expect(text).toContain('BG/NBD');
     expect(text).toContain('Holdout');

@@ -59,14 +59,31 @@ export async function fitCustomerFutures(store: ClickHouse, options: { asOf: num
   const view = summariesView(store);
   const params = { asOf: options.asOf };
   const t0 = performance.now();
-  const summaryRows = await store.rows<{ x: number; t_x: number; T: number; w: string | number }>(
-    `SELECT x, t_x, T, count() AS w FROM ${view} GROUP BY x, t_x, T`,
+  // One pass over the purchases: groups of identical (x, t_x, T, mean spend), split into the two
+  // models' inputs here (a second query would scan and deduplicate the events again).
+  const groups = await store.rows<{ x: number; t_x: number; T: number; m: number; w: string | number }>(
+    `SELECT x, t_x, T, round(mean_spend, 2) AS m, count() AS w FROM ${view} GROUP BY x, t_x, T, m`,
     params,
   );
-  const spendRows = await store.rows<{ x: number; m: number; w: string | number }>(
-    `SELECT x, round(mean_spend, 2) AS m, count() AS w FROM ${view} WHERE x > 0 AND mean_spend > 0 GROUP BY x, m`,
-    params,
-  );
+  const purchaseGroups = new Map<string, { x: number; t_x: number; T: number; w: number }>();
+  const spendGroups = new Map<string, { x: number; m: number; w: number }>();
+  for (const g of groups) {
+    const x = Number(g.x);
+    const w = Number(g.w);
+    const key = `${x},${g.t_x},${g.T}`;
+    const p = purchaseGroups.get(key);
+    if (p) p.w += w;
+    else purchaseGroups.set(key, { x, t_x: Number(g.t_x), T: Number(g.T), w });
+    const m = Number(g.m);
+    if (x > 0 && m > 0) {
+      const sk = `${x},${m}`;
+      const sg = spendGroups.get(sk);
+      if (sg) sg.w += w;
+      else spendGroups.set(sk, { x, m, w });
+    }
+  }
+  const summaryRows = [...purchaseGroups.values()];
+  const spendRows = [...spendGroups.values()];
   const t1 = performance.now();
   const customers = summaryRows.reduce((s, r) => s + Number(r.w), 0);
   const repeaters = summaryRows.reduce((s, r) => s + (Number(r.x) > 0 ? Number(r.w) : 0), 0);

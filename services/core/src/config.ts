@@ -277,7 +277,7 @@ export const settings = {
   }),
   clvFitMinutes: withDefault({
     env: 'ANALYTICS_CLV_FIT_MINUTES',
-    doc: 'Minutes between scheduled CLV model fits (published to <prefix>models); 0 = only on demand.',
+    doc: 'Minutes between scheduled CLV model fits, each published to the models topic; 0 = only on demand.',
     fallback: '60',
     form: 'integer 0..10080',
     parse: int(0, 10_080),

@@ -11,6 +11,7 @@ import {
   topicNames,
 } from '@nextact/core';
 import { type ClickHouse, createClickHouse } from './clickhouse';
+import { ClvModels, clvRoutes, ModelPublisher } from './clv';
 import { createSinkMetrics } from './metrics';
 import { migrate } from './migrations';
 import { reportRoutes } from './routes';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   let migrated = false;
   let sink: ClickHouseSink | undefined;
   let notReady = 'applying migrations';
+  let clvModels: ClvModels | null = null;
 
   const http: HttpService = await startHttpService({
     name: 'analytics',
@@ -49,10 +51,19 @@ async function main(): Promise<void> {
     // Until the sink exists the reason is the latest provisioning failure (e.g. the broker or the
     // registry unreachable, with its NXA_* code), not a generic "waiting".
     readiness: () => (sink?.assigned ? { ready: true } : { ready: false, reason: sink ? 'waiting for partition assignment' : notReady }),
-    routes: reportRoutes(() => (migrated ? store : null), logger),
+    routes: (() => {
+      const clv = clvRoutes(
+        () => (migrated ? store : null),
+        () => clvModels,
+        logger,
+      );
+      const reports = reportRoutes(() => (migrated ? store : null), logger);
+      return async (req, res) => (await clv(req, res)) || reports(req, res);
+    })(),
   });
 
   const lifecycle = exitOnSignals(logger, async () => {
+    await clvModels?.stop();
     await sink?.stop();
     await http.close();
     await store.close();
@@ -65,6 +76,8 @@ async function main(): Promise<void> {
   notReady = 'provisioning topics and schemas';
   await provisionUntilReady(config, kafka, codec, logger, { stopping: () => lifecycle.stopping, onFailure: (reason) => (notReady = reason) });
   if (lifecycle.stopping) return;
+  clvModels = new ClvModels(store, new ModelPublisher(config, kafka, codec), logger);
+  clvModels.schedule(config.clvFitMinutes);
   sink = new ClickHouseSink({
     store,
     kafka,

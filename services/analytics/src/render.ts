@@ -1,4 +1,5 @@
 import type { AttributionReport, ClvReport, OpeReport, SatisfactionReport } from './attribution';
+import { renderClv } from './clv/report';
 import { money, pct, table } from './format';
 import type { ReportName } from './routes';
 
@@ -44,36 +45,6 @@ export function renderAttribution(r: AttributionReport): string {
       r.upliftEmpty,
     ),
     note(r.upliftComparisons?.note),
-  ].join('\n');
-}
-
-export function renderClv(r: ClvReport): string {
-  const s = r.summary;
-  return [
-    `Customer lifetime value as of ${r.asOf} (window ${r.windowDays} d, horizon ${r.horizonDays} d)`,
-    `  method: ${r.method}`,
-    `  customers with orders: ${s.customers}   realised: ${money(s.realisedMinor)} (mean ${money(s.meanRealisedMinor)})   predicted mean: ${money(s.meanPredictedMinor)}`,
-    '',
-    table(
-      'Top customers by predicted CLV',
-      ['customer', 'orders', 'realised', 'predicted', 'recency d', 'p_alive'],
-      r.topCustomers.map((c) => [c.customerId, c.orders, money(c.realisedMinor), money(c.predictedMinor), c.recencyDays, c.pAlive]),
-    ),
-    table(
-      `CLV change attributed to actions (revenue per customer within ${r.attributionDays} d of the first decision, TREATMENT - CONTROL)`,
-      ['stage', 'action', 'n treat', 'mean treat', 'n ctrl', 'mean ctrl', 'change', '95% CI', 'significant'],
-      r.attribution.map((a) => [
-        a.journeyStage,
-        a.actionId,
-        a.treatmentN,
-        money(a.treatmentMean),
-        a.controlN,
-        money(a.controlMean),
-        money(a.difference),
-        ci(a.ci95, money),
-        a.significant ? 'yes' : 'no',
-      ]),
-    ),
   ].join('\n');
 }
 

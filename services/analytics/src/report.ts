@@ -14,7 +14,9 @@ import { htmlReport, type ReportName, reportNames, runReport } from './routes';
 const usage = `usage: report [--json] [--html FILE] [${reportNames.join('|')} ...] [--param name=value ...]
   e.g. report attribution --param windowHours=48
        report ope --param 'policy={"CONSIDERATION":{"offer_discount":1}}'
-       report --html /tmp/report.html     (one self-contained page with charts)`;
+       report --html /tmp/report.html     (one self-contained page with charts)
+       report clv --calibration-end 2026-03-01 [--holdout-days 90]   (fit before, predict after, compare)
+  every customer's CLV: GET /v1/reports/clv/customers?format=csv|jsonl on the analytics service`;
 
 interface Args {
   json: boolean;
@@ -40,7 +42,13 @@ function parseArgs(argv: string[]): Args {
       const eq = kv?.indexOf('=') ?? -1;
       if (!kv || eq < 1) throw new Error(`--param needs name=value\n${usage}`);
       args.params.set(kv.slice(0, eq), kv.slice(eq + 1));
-    } else if ((reportNames as string[]).includes(a)) args.reports.push(a as ReportName);
+    } else if (a === '--calibration-end') {
+      const raw = argv[++i] ?? '';
+      const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+      if (!Number.isFinite(ms)) throw new Error(`--calibration-end needs an ISO date or epoch ms, got ${JSON.stringify(raw)}\n${usage}`);
+      args.params.set('calibrationEnd', String(ms));
+    } else if (a === '--holdout-days') args.params.set('holdoutDays', argv[++i] ?? '');
+    else if ((reportNames as string[]).includes(a)) args.reports.push(a as ReportName);
     else throw new Error(`unknown argument ${a}\n${usage}`);
   }
   if (args.reports.length === 0) args.reports = [...reportNames];

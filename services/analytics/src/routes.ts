@@ -8,7 +8,7 @@ import { renderHtmlReport } from './html/page';
 /** Report names and their query parameters (all optional). */
 export const reportParams = {
   attribution: ['windowHours', 'minPerArm'],
-  clv: ['windowDays', 'horizonDays', 'attributionDays', 'asOf', 'top'],
+  clv: ['horizonDays', 'attributionDays', 'asOf', 'top', 'calibrationEnd', 'holdoutDays'],
   satisfaction: ['windowDays', 'minPerArm'],
   ope: ['windowHours', 'policy'],
 } as const;
@@ -33,11 +33,12 @@ export async function runReport(store: ClickHouse, name: ReportName, query: URLS
         return await attributionReport(store, { windowHours: intParam(query, 'windowHours'), minPerArm: intParam(query, 'minPerArm') });
       case 'clv':
         return await clvReport(store, {
-          windowDays: intParam(query, 'windowDays'),
           horizonDays: intParam(query, 'horizonDays'),
           attributionDays: intParam(query, 'attributionDays'),
           asOf: intParam(query, 'asOf'),
           top: intParam(query, 'top'),
+          calibrationEnd: intParam(query, 'calibrationEnd'),
+          holdoutDays: intParam(query, 'holdoutDays'),
         });
       case 'satisfaction':
         return await satisfactionReport(store, { windowDays: intParam(query, 'windowDays'), minPerArm: intParam(query, 'minPerArm') });

@@ -341,14 +341,9 @@ describe('attribution reports', () => {
     expect(report.segments.find((s) => s.actionId === 'offer_discount' && s.experimentArm === 'CONTROL')!.deliveries).toBe(0);
   });
 
-  it('computes CLV by the documented formula and attributes the CLV change to the action', async () => {
-    const report = await clvReport(store, { asOf: AS_OF, windowDays: 365, horizonDays: 365, attributionDays: 30, top: 5 });
-    const hand = report.topCustomers[0]!;
-    expect(hand.customerId).toBe('clv-hand');
-    expect(hand.realisedMinor).toBe(600_000);
-    // AOV 200,000 x (3 orders / 90 days) x 365 days x exp(-30 days recency / 30 days mean gap)
-    expect(hand.predictedMinor).toBeCloseTo(200_000 * (3 / 90) * 365 * Math.exp(-1), 0);
-    expect(hand.pAlive).toBeCloseTo(Math.exp(-1), 6);
+  it('attributes the CLV change to the action (the CLV models are tested in test/clv/)', async () => {
+    const report = await clvReport(store, { asOf: AS_OF, horizonDays: 365, attributionDays: 30, top: 5 });
+    expect(report.method).toMatch(/BG\/NBD/);
     const a = report.attribution.find((x) => x.actionId === 'offer_discount')!;
     expect(a.difference).toBeGreaterThan(0);
     expect(a.ci95.low).toBeGreaterThan(0);

@@ -331,6 +331,20 @@ export const settings = {
     form: 'integer 10..600000',
     parse: int(10, 600_000),
   }),
+  clvFitMinutes: withDefault({
+    env: 'ANALYTICS_CLV_FIT_MINUTES',
+    doc: 'Minutes between scheduled CLV model fits, each published to the models topic; 0 = only on demand.',
+    fallback: '60',
+    form: 'integer 0..10080',
+    parse: int(0, 10_080),
+  }),
+  eventTimeMaxSkewMs: withDefault({
+    env: 'EVENT_TIME_MAX_SKEW_MS',
+    doc: 'How far past the current time an event time may lie (clock skew); history back to 1970 is accepted.',
+    fallback: '86400000',
+    form: 'integer 0..31536000000',
+    parse: int(0, 31_536_000_000),
+  }),
   logLevel: withDefault({
     env: 'LOG_LEVEL',
     doc: 'debug, info, warn or error.',

@@ -3,6 +3,7 @@ import {
   type CustomerEventKind,
   type CustomerEventName,
   customerEventTypes,
+  type EventTimeBounds,
   errorMessage,
   type FieldError,
   type RecordTypes,
@@ -121,7 +122,7 @@ function eventList(body: unknown): { ok: true; list: unknown[] } | { ok: false; 
  * Validates every event of a request against its Avro record. All or nothing: one bad event
  * refuses the request, and the answer names every bad field of every bad event.
  */
-export function parseEvents(body: unknown, maxEvents: number, newEventId: () => string = randomUUID): ParseResult {
+export function parseEvents(body: unknown, maxEvents: number, newEventId: () => string = randomUUID, bounds: EventTimeBounds = {}): ParseResult {
   const listed = eventList(body);
   if (!listed.ok) return { ok: false, problem: { kind: 'validation', message: 'events must be an array', count: 1, errors: [listed.error] } };
   const { list } = listed;
@@ -163,7 +164,7 @@ export function parseEvents(body: unknown, maxEvents: number, newEventId: () => 
     if (fields.eventId === undefined) fields.eventId = newEventId();
     const name = customerEventTypes[type];
     try {
-      events.push({ kind: type, name, value: validateRecord(name, fields) });
+      events.push({ kind: type, name, value: validateRecord(name, fields, bounds) });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       for (const e of err.fieldErrors) errors.push({ index, ...e });

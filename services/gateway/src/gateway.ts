@@ -42,7 +42,7 @@ export interface EventEncoder {
 }
 
 export interface GatewayOptions {
-  config: Pick<Config, 'gatewayToken' | 'gatewayAdminToken' | 'gatewayMaxBodyBytes' | 'gatewayMaxBatch' | 'gatewayMaxInFlight'>;
+  config: Pick<Config, 'gatewayToken' | 'gatewayAdminToken' | 'gatewayMaxBodyBytes' | 'gatewayMaxBatch' | 'gatewayMaxInFlight'> & Partial<Pick<Config, 'eventTimeMaxSkewMs'>>;
   producer: RecordProducer;
   /** A RecordCodec that has registered the customer-events subjects (only encoding is used). */
   codec: EventEncoder;
@@ -175,7 +175,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       refuse(res, 400, 'bad_json', { error: 'bad_json', message: p.message, position: p.kind === 'bad_json' ? p.position : undefined });
       return;
     }
-    const parsed = parseEvents(json.value, config.gatewayMaxBatch);
+    const parsed = parseEvents(json.value, config.gatewayMaxBatch, undefined, { maxSkewMs: config.eventTimeMaxSkewMs });
     if (!parsed.ok) {
       const p = parsed.problem;
       if (p.kind === 'too_many') refuse(res, 413, 'too_large', { error: 'too_many_events', message: p.message, maxEvents: config.gatewayMaxBatch }, p.count);

@@ -36,6 +36,10 @@ const usage = `Usage: simulator [options]
   --lift X             offer_discount conversion lift (default 0.15)
   --csat-delta Y       CSAT change of a survey within 24 h of a complaint (default -1)
   --nps-delta Y        NPS change of that survey (default -2)
+  --purchases KIND     sessions (browse sessions end in checkouts, default) or bgnbd: purchases follow
+                       BG/NBD + Gamma-Gamma with known parameters (ground truth for the CLV fit)
+  --bgnbd r,alpha,a,b  BG/NBD parameters, time unit days (default 0.8,12,1.2,4)
+  --gamma-gamma p,q,g  Gamma-Gamma parameters, spend in major units (default 4,5,120)
   --stage-from S       whose journey stage decides who a lift applies to: world (the simulated
                        customer's own, default) or decision (the stage the engine stamped)
   --no-progress        no progress lines on stderr`;
@@ -71,6 +75,9 @@ async function main(): Promise<number> {
       'csat-delta': { type: 'string' },
       'nps-delta': { type: 'string' },
       'stage-from': { type: 'string' },
+      purchases: { type: 'string' },
+      bgnbd: { type: 'string' },
+      'gamma-gamma': { type: 'string' },
       'no-progress': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -101,6 +108,17 @@ async function main(): Promise<number> {
     if (stageFrom !== 'world' && stageFrom !== 'decision') throw new Error(`--stage-from must be world or decision, got ${JSON.stringify(stageFrom)}`);
     effects.stageFrom = stageFrom;
   }
+
+  const purchases = values.purchases ?? 'sessions';
+  if (purchases !== 'sessions' && purchases !== 'bgnbd') throw new Error(`--purchases must be sessions or bgnbd, got ${JSON.stringify(purchases)}`);
+  const list = (name: string, raw: string | undefined, keys: string[]): Record<string, number> => {
+    if (raw === undefined) return {};
+    const parts = raw.split(',').map(Number);
+    if (parts.length !== keys.length || parts.some((v) => !(v > 0)))
+      throw new Error(`--${name} needs ${keys.length} positive numbers ${keys.join(',')}, got ${JSON.stringify(raw)}`);
+    return Object.fromEntries(keys.map((k, i) => [k, parts[i] as number]));
+  };
+  const purchaseProcess = { ...list('bgnbd', values.bgnbd, ['r', 'alpha', 'a', 'b']), ...list('gamma-gamma', values['gamma-gamma'], ['p', 'q', 'gamma']) };
 
   const metrics = createSimulatorMetrics();
   let ready = false;
@@ -138,6 +156,8 @@ async function main(): Promise<number> {
       producers: num('producers', values.producers),
       epochMs,
       effects,
+      purchases,
+      purchaseProcess,
       logger,
       metrics,
       progress: !values['no-progress'],

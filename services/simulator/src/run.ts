@@ -19,6 +19,7 @@ import {
 } from '@nextact/core';
 import { describeGroundTruth, type EffectsOverrides } from './effects';
 import { createSimulatorMetrics, type SimulatorMetrics } from './metrics';
+import type { PurchaseProcessConfig } from './purchases';
 import { Responder, type ResponderStats } from './responder';
 import { type EventSink, GatewaySink, KafkaSink, type SinkKind, StdoutSink } from './sinks';
 import { kindOf, World } from './world';
@@ -52,6 +53,9 @@ export interface SimulationOptions {
   /** Keep answering decisions this long after the last world event (default 2 s). */
   respondDrainSec?: number;
   effects?: EffectsOverrides;
+  /** 'bgnbd': purchases follow a BG/NBD + Gamma-Gamma process with these (or default) parameters. */
+  purchases?: 'sessions' | 'bgnbd';
+  purchaseProcess?: Partial<PurchaseProcessConfig>;
   epochMs?: number;
   /** Kafka sink: producers (lanes) sending in parallel; each customer stays on one (default 2). */
   producers?: number;
@@ -95,7 +99,7 @@ export interface SimulationSummary {
   responder: ResponderStats | null;
   stages: Record<string, number>;
   transitions: Record<string, number>;
-  groundTruth: ReturnType<typeof describeGroundTruth>;
+  groundTruth: ReturnType<typeof describeGroundTruth> & { purchaseProcess: PurchaseProcessConfig | null };
 }
 
 const DAY_MS = 86_400_000;
@@ -119,7 +123,14 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const sinkKind = typeof options.sink === 'string' ? options.sink : options.sink.kind;
   const maxInFlight = options.maxInFlight ?? (sinkKind === 'gateway' || sinkKind === 'stdout' ? 1 : 4);
   const topics = topicNames(config.topicPrefix);
-  const world = new World({ seed: options.seed, customers: options.customers, epochMs: options.epochMs, effects: options.effects });
+  const world = new World({
+    seed: options.seed,
+    customers: options.customers,
+    epochMs: options.epochMs,
+    effects: options.effects,
+    purchases: options.purchases,
+    purchaseProcess: options.purchaseProcess,
+  });
 
   // Kafka is needed for the Kafka sink and for reading decisions.
   const needsKafka = options.sink === 'kafka' || options.respond === true;
@@ -292,7 +303,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       responder: responder ? responder.stats : null,
       stages: stats.stages,
       transitions: stats.transitions,
-      groundTruth: describeGroundTruth(world.effects),
+      groundTruth: { ...describeGroundTruth(world.effects), purchaseProcess: world.purchaseProcess },
     };
   } finally {
     await responder?.stop().catch((err) => logger.warn('responder stop failed', { err }));

@@ -38,6 +38,8 @@ import {
   zoneWeights,
 } from './catalog';
 import { type ActionEffect, type EffectsConfig, type EffectsOverrides, resolveEffects } from './effects';
+import { drawPurchaseTraits, nextPurchaseGapDays, orderValueMinor, type PurchaseProcessConfig, type PurchaseTraits, resolvePurchaseProcess } from './purchases';
+import { EventQueue, type Entry as QueueEntry } from './queue';
 import { hashString, mixSeeds, Rng } from './rng';
 
 export const DEFAULT_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -112,15 +114,8 @@ interface Customer {
   plannedPurchaseAt: number | null;
   offers: OpenOffer[];
   deliveries: number[];
-}
-
-/** Queue entry: a ready event, a thunk run when due (it sees the world as of then), or an activity. */
-interface Entry {
-  time: number;
-  seq: number;
-  customer: number;
-  event?: CustomerEvent;
-  run?: () => CustomerEvent | null;
+  /** Ground-truth purchase process (`purchases: 'bgnbd'`): latent traits, own stream, alive flag. */
+  process: { traits: PurchaseTraits; rng: Rng; alive: boolean; purchases: number } | null;
 }
 
 export interface WorldOptions {
@@ -129,6 +124,12 @@ export interface WorldOptions {
   /** Simulated start (epoch ms); default 2026-01-01T00:00:00Z. */
   epochMs?: number;
   effects?: EffectsOverrides;
+  /**
+   * Where purchases come from: 'sessions' (default: browse sessions end in checkouts) or 'bgnbd'
+   * (a BG/NBD + Gamma-Gamma process with known parameters, see purchases.ts).
+   */
+  purchases?: 'sessions' | 'bgnbd';
+  purchaseProcess?: Partial<PurchaseProcessConfig>;
 }
 
 export interface WorldStats {
@@ -162,9 +163,10 @@ export class World {
   readonly seed: number;
   readonly epochMs: number;
   readonly effects: EffectsConfig;
+  /** The ground-truth purchase process, when purchases follow one (else null: session checkouts). */
+  readonly purchaseProcess: PurchaseProcessConfig | null;
   private readonly customers: Customer[] = [];
-  private readonly heap: Entry[] = [];
-  private seq = 0;
+  private readonly queue = new EventQueue<CustomerEvent>();
   private clock: number;
   private emitted = 0;
   private readonly byType: Record<string, number> = {};
@@ -177,11 +179,14 @@ export class World {
     this.epochMs = options.epochMs ?? DEFAULT_EPOCH_MS;
     this.clock = this.epochMs;
     this.effects = resolveEffects(options.effects);
+    this.purchaseProcess = options.purchases === 'bgnbd' ? resolvePurchaseProcess(options.purchaseProcess) : null;
     for (let i = 0; i < options.customers; i++) {
       const customer = this.createCustomer(i);
       this.customers.push(customer);
       // Customers join over the first simulated day.
-      this.push({ time: this.epochMs + Math.floor(customer.rng.next() * DAY), customer: i });
+      const joinAt = this.epochMs + Math.floor(customer.rng.next() * DAY);
+      this.push({ time: joinAt, customer: i });
+      if (customer.process) this.scheduleProcessPurchase(customer, joinAt);
     }
   }
 
@@ -205,8 +210,8 @@ export class World {
    */
   nextBefore(limit: number): CustomerEvent | null {
     for (;;) {
-      if ((this.heap[0] as Entry).time >= limit) return null;
-      const entry = this.pop();
+      if (this.queue.peekTime() >= limit) return null;
+      const entry = this.queue.pop();
       if (entry.time > this.clock) this.clock = entry.time;
       const customer = this.customers[entry.customer] as Customer;
       let event: CustomerEvent | null | undefined = entry.event;
@@ -415,6 +420,7 @@ export class World {
   private baselinePurchaseProbability(c: Customer, at: number, hours: number): number {
     const until = at + hours * HOUR;
     if (c.plannedPurchaseAt !== null && c.plannedPurchaseAt >= at && c.plannedPurchaseAt <= until) return 1;
+    if (c.process) return c.process.alive ? 1 - Math.exp((-c.process.traits.lambda * hours) / 24) : 0;
     const pi = this.purchaseChance(c);
     const browseShare = 1 - CONSENT_ACTIVITY_SHARE - this.chatChance(c);
     const perHour = (browseShare * pi) / (c.traits.meanGapHours * this.gapFactor(c));
@@ -467,6 +473,12 @@ export class World {
       plannedPurchaseAt: null,
       offers: [],
       deliveries: [],
+      process: this.purchaseProcess
+        ? (() => {
+            const prng = new Rng(mixSeeds(this.seed, 'purchases', index));
+            return { traits: drawPurchaseTraits(prng, this.purchaseProcess), rng: prng, alive: true, purchases: 0 };
+          })()
+        : null,
     };
   }
 
@@ -498,8 +510,35 @@ export class World {
     c.stage = to;
   }
 
-  /** Chance that a browse session ends in a purchase, by stage. */
+  /**
+   * The process's next purchase after `from`: the first is not followed by a dropout chance, each
+   * repeat is (BG/NBD: alive after x repeats with probability (1 − p)^x).
+   */
+  private scheduleProcessPurchase(c: Customer, from: number): void {
+    const p = c.process;
+    const config = this.purchaseProcess;
+    if (!p || !config || !p.alive) return;
+    const at = Math.round(from + nextPurchaseGapDays(p.rng, p.traits) * DAY);
+    const value = orderValueMinor(p.rng, config, p.traits);
+    const dropsAfter = p.purchases > 0 && p.rng.chance(p.traits.dropout);
+    this.push({
+      time: at,
+      customer: c.index,
+      run: () => {
+        const product = this.pickProduct(c, p.rng);
+        const items: LineItem[] = [{ sku: skuOf(product.category, product.index), category: product.category.name, quantity: 1, unitPriceMinor: value }];
+        const event = this.purchase(c, at, items, this.eventId(c), 'WEB');
+        p.purchases++;
+        if (dropsAfter) p.alive = false;
+        else this.scheduleProcessPurchase(c, at);
+        return event;
+      },
+    });
+  }
+
+  /** Chance that a browse session ends in a purchase, by stage (none when a process drives purchases). */
   private purchaseChance(c: Customer): number {
+    if (c.process) return 0;
     const t = c.traits;
     const base = t.basePropensity * (1 - 0.3 * t.priceSensitivity);
     switch (c.stage) {
@@ -877,47 +916,8 @@ export class World {
     this.push({ time, customer: c.index, event });
   }
 
-  private push(entry: Omit<Entry, 'seq'>): void {
-    const heap = this.heap;
-    const item = entry as Entry;
-    item.seq = this.seq++;
-    heap.push(item);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as Entry;
-      if (p.time < item.time || (p.time === item.time && p.seq < item.seq)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = item;
-  }
-
-  private pop(): Entry {
-    const heap = this.heap;
-    const top = heap[0] as Entry;
-    const last = heap.pop() as Entry;
-    if (heap.length > 0) {
-      let i = 0;
-      const n = heap.length;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        let child = l;
-        const le = heap[l] as Entry;
-        if (r < n) {
-          const re = heap[r] as Entry;
-          if (re.time < le.time || (re.time === le.time && re.seq < le.seq)) child = r;
-        }
-        const ce = heap[child] as Entry;
-        if (last.time < ce.time || (last.time === ce.time && last.seq < ce.seq)) break;
-        heap[i] = ce;
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
+  private push(entry: Omit<QueueEntry<CustomerEvent>, 'seq'>): void {
+    this.queue.push(entry);
   }
 }
 

@@ -21,6 +21,19 @@ export interface ActionOutcome {
   valueMinor: null | number;
 }
 
+export interface BgNbdEstimate {
+  r: number;
+  alpha: number;
+  a: number;
+  b: number;
+  /** Standard errors from the observed information; null where it is not positive definite. */
+  rSe: null | number;
+  alphaSe: null | number;
+  aSe: null | number;
+  bSe: null | number;
+  logLikelihood: number;
+}
+
 /** A customer looked at something on a web or app surface. */
 export interface BrowseEvent {
   /** Idempotency key, unique per event. */
@@ -93,6 +106,29 @@ export interface ConsentChange {
   timeZone: null | string;
 }
 
+/** A fitted customer-futures model: BG/NBD (Fader, Hardie & Lee 2005) for repeat purchases and P(alive), Gamma-Gamma (Fader & Hardie 2013) for order value, by maximum likelihood. Key on the models topic = version, so compaction keeps every version and replay can apply them in order. */
+export interface CustomerFuturesModel {
+  /** Stable id: clv-<asOf yyyymmdd>-<hash of the parameters>. Decisions record it. */
+  version: string;
+  /** Human-readable name of the models and the fit. */
+  method: string;
+  /** Fitted on purchases before this time (epoch ms); the engine applies the model from this stream time on. */
+  asOf: number;
+  /** Wall-clock time of the fit (epoch ms); informational. */
+  fittedAt: number;
+  /** Time unit of t_x, T and the horizon (86400000: days). */
+  timeUnitMs: number;
+  /** Horizon of expected purchases and CLV, in time units. */
+  horizon: number;
+  /** Customers with a first purchase before asOf. */
+  customers: number;
+  bgnbd: BgNbdEstimate;
+  /** Null when too few customers had a repeat order. */
+  gammaGamma: null | GammaGammaEstimate;
+  /** Unit of spend and CLV: minor currency units as in the purchase events (amountMinor). */
+  spendUnit: string;
+}
+
 /** A next-best-action decision. Deterministic from its trigger: same events, same policy, same decision (decisionTime aside). */
 export interface Decision {
   /** Derived from the triggering event id and policy version. */
@@ -146,6 +182,18 @@ export interface ErasureRequest {
 
 export type ExperimentArm = 'NONE' | 'CONTROL' | 'TREATMENT';
 export const ExperimentArmSymbols = ['NONE', 'CONTROL', 'TREATMENT'] as const;
+
+export interface GammaGammaEstimate {
+  p: number;
+  q: number;
+  gamma: number;
+  pSe: null | number;
+  qSe: null | number;
+  gammaSe: null | number;
+  /** Repeat buyers the spend model was fitted on. */
+  customers: number;
+  logLikelihood: number;
+}
 
 /** Where a customer is in their journey, as the engine saw it. */
 export type JourneyStage = 'AWARENESS' | 'CONSIDERATION' | 'PURCHASE' | 'RETENTION' | 'ADVOCACY' | 'CHURN_RISK';
@@ -217,13 +265,14 @@ export interface SurveyResponse {
 }
 
 /** Full names of the top-level records, one Avro subject each. */
-export type RecordName = 'nextact.ActionOutcome' | 'nextact.BrowseEvent' | 'nextact.ChatEvent' | 'nextact.ConsentChange' | 'nextact.Decision' | 'nextact.ErasureRequest' | 'nextact.PurchaseEvent' | 'nextact.SurveyResponse';
+export type RecordName = 'nextact.ActionOutcome' | 'nextact.BrowseEvent' | 'nextact.ChatEvent' | 'nextact.ConsentChange' | 'nextact.CustomerFuturesModel' | 'nextact.Decision' | 'nextact.ErasureRequest' | 'nextact.PurchaseEvent' | 'nextact.SurveyResponse';
 
 export interface RecordTypes {
   'nextact.ActionOutcome': ActionOutcome;
   'nextact.BrowseEvent': BrowseEvent;
   'nextact.ChatEvent': ChatEvent;
   'nextact.ConsentChange': ConsentChange;
+  'nextact.CustomerFuturesModel': CustomerFuturesModel;
   'nextact.Decision': Decision;
   'nextact.ErasureRequest': ErasureRequest;
   'nextact.PurchaseEvent': PurchaseEvent;
@@ -546,6 +595,174 @@ export const schemas: Record<RecordName, unknown> = {
       }
     ],
     "doc": "A customer granted or withdrew consent to be contacted on a channel, and their contact preferences."
+  },
+  "nextact.CustomerFuturesModel": {
+    "name": "nextact.CustomerFuturesModel",
+    "type": "record",
+    "fields": [
+      {
+        "name": "version",
+        "type": "string",
+        "doc": "Stable id: clv-<asOf yyyymmdd>-<hash of the parameters>. Decisions record it."
+      },
+      {
+        "name": "method",
+        "type": "string",
+        "doc": "Human-readable name of the models and the fit."
+      },
+      {
+        "name": "asOf",
+        "type": "long",
+        "doc": "Fitted on purchases before this time (epoch ms); the engine applies the model from this stream time on."
+      },
+      {
+        "name": "fittedAt",
+        "type": "long",
+        "doc": "Wall-clock time of the fit (epoch ms); informational."
+      },
+      {
+        "name": "timeUnitMs",
+        "type": "long",
+        "doc": "Time unit of t_x, T and the horizon (86400000: days)."
+      },
+      {
+        "name": "horizon",
+        "type": "double",
+        "doc": "Horizon of expected purchases and CLV, in time units."
+      },
+      {
+        "name": "customers",
+        "type": "long",
+        "doc": "Customers with a first purchase before asOf."
+      },
+      {
+        "name": "bgnbd",
+        "type": {
+          "name": "nextact.BgNbdEstimate",
+          "type": "record",
+          "fields": [
+            {
+              "name": "r",
+              "type": "double"
+            },
+            {
+              "name": "alpha",
+              "type": "double"
+            },
+            {
+              "name": "a",
+              "type": "double"
+            },
+            {
+              "name": "b",
+              "type": "double"
+            },
+            {
+              "name": "rSe",
+              "type": [
+                "null",
+                "double"
+              ],
+              "default": null,
+              "doc": "Standard errors from the observed information; null where it is not positive definite."
+            },
+            {
+              "name": "alphaSe",
+              "type": [
+                "null",
+                "double"
+              ],
+              "default": null
+            },
+            {
+              "name": "aSe",
+              "type": [
+                "null",
+                "double"
+              ],
+              "default": null
+            },
+            {
+              "name": "bSe",
+              "type": [
+                "null",
+                "double"
+              ],
+              "default": null
+            },
+            {
+              "name": "logLikelihood",
+              "type": "double"
+            }
+          ]
+        }
+      },
+      {
+        "name": "gammaGamma",
+        "type": [
+          "null",
+          {
+            "name": "nextact.GammaGammaEstimate",
+            "type": "record",
+            "fields": [
+              {
+                "name": "p",
+                "type": "double"
+              },
+              {
+                "name": "q",
+                "type": "double"
+              },
+              {
+                "name": "gamma",
+                "type": "double"
+              },
+              {
+                "name": "pSe",
+                "type": [
+                  "null",
+                  "double"
+                ],
+                "default": null
+              },
+              {
+                "name": "qSe",
+                "type": [
+                  "null",
+                  "double"
+                ],
+                "default": null
+              },
+              {
+                "name": "gammaSe",
+                "type": [
+                  "null",
+                  "double"
+                ],
+                "default": null
+              },
+              {
+                "name": "customers",
+                "type": "long",
+                "doc": "Repeat buyers the spend model was fitted on."
+              },
+              {
+                "name": "logLikelihood",
+                "type": "double"
+              }
+            ]
+          }
+        ],
+        "default": null,
+        "doc": "Null when too few customers had a repeat order."
+      },
+      {
+        "name": "spendUnit",
+        "type": "string",
+        "doc": "Unit of spend and CLV: minor currency units as in the purchase events (amountMinor)."
+      }
+    ],
+    "doc": "A fitted customer-futures model: BG/NBD (Fader, Hardie & Lee 2005) for repeat purchases and P(alive), Gamma-Gamma (Fader & Hardie 2013) for order value, by maximum likelihood. Key on the models topic = version, so compaction keeps every version and replay can apply them in order."
   },
   "nextact.Decision": {
     "name": "nextact.Decision",

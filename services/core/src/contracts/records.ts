@@ -36,8 +36,21 @@ export function isRecordName(name: string): name is RecordName {
   return Object.hasOwn(schemas, name);
 }
 
-const MIN_TIME = Date.UTC(2000, 0, 1);
-const MAX_TIME = Date.UTC(2100, 0, 1);
+/** Event times: any history from 1970 on, and at most this far past now (clock skew). */
+export const DEFAULT_EVENT_TIME_SKEW_MS = 86_400_000;
+
+export interface EventTimeBounds {
+  /** The current time (default Date.now()); a parameter so tests and replays can fix it. */
+  now?: number;
+  /** How far past `now` an event time may lie (default 1 day; config EVENT_TIME_MAX_SKEW_MS). */
+  maxSkewMs?: number;
+}
+
+function skewText(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} day(s)`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} hour(s)`;
+  return `${ms} ms`;
+}
 
 function describeType(type: Type): string {
   const t = type as Type & { symbols?: string[]; types?: Type[]; itemsType?: Type };
@@ -75,7 +88,7 @@ function pathText(path: string[]): string {
 }
 
 /** Checks Avro can't express: ranges, formats, required-one-of. */
-function semanticErrors(name: RecordName, v: Record<string, unknown>): FieldError[] {
+function semanticErrors(name: RecordName, v: Record<string, unknown>, bounds: EventTimeBounds): FieldError[] {
   const errors: FieldError[] = [];
   const need = (ok: boolean, field: string, expected: string) => {
     if (!ok) errors.push({ field, expected, received: describeValue(field.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], v)) });
@@ -83,12 +96,15 @@ function semanticErrors(name: RecordName, v: Record<string, unknown>): FieldErro
   if ('eventId' in v)
     need(typeof v.eventId === 'string' && v.eventId.length > 0 && v.eventId.length <= 128, 'eventId', 'non-empty string of at most 128 characters');
   need(typeof v.customerId === 'string' && v.customerId.length > 0 && v.customerId.length <= 128, 'customerId', 'non-empty string of at most 128 characters');
-  if ('eventTime' in v)
+  if ('eventTime' in v) {
+    const skew = bounds.maxSkewMs ?? DEFAULT_EVENT_TIME_SKEW_MS;
+    const latest = (bounds.now ?? Date.now()) + skew;
     need(
-      typeof v.eventTime === 'number' && Number.isInteger(v.eventTime) && v.eventTime >= MIN_TIME && v.eventTime < MAX_TIME,
+      typeof v.eventTime === 'number' && Number.isInteger(v.eventTime) && v.eventTime >= 0 && v.eventTime <= latest,
       'eventTime',
-      'epoch milliseconds between 2000-01-01 and 2100-01-01',
+      `epoch milliseconds from 1970-01-01 to at most ${skewText(skew)} after now (${new Date(latest).toISOString()})`,
     );
+  }
   switch (name) {
     case 'nextact.ChatEvent':
       need(typeof v.sentiment === 'number' && v.sentiment >= -1 && v.sentiment <= 1, 'sentiment', 'number in [-1, 1]');
@@ -124,7 +140,7 @@ function semanticErrors(name: RecordName, v: Record<string, unknown>): FieldErro
  * Validates a plain object against a record's schema and its semantic rules, and returns it
  * with Avro defaults filled in. Unknown fields are refused rather than silently dropped.
  */
-export function validateRecord<N extends RecordName>(name: N, input: unknown): RecordTypes[N] {
+export function validateRecord<N extends RecordName>(name: N, input: unknown, bounds: EventTimeBounds = {}): RecordTypes[N] {
   const type = avroType(name);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ValidationError(`${name} must be a JSON object`, [{ field: '(root)', expected: 'object', received: describeValue(input) }]);
@@ -150,7 +166,7 @@ export function validateRecord<N extends RecordName>(name: N, input: unknown): R
   });
   if (errors.length > 0) throw new ValidationError(`invalid ${name}: ${errors.map((e) => e.field).join(', ')}`, errors);
   const value = type.clone(input) as Record<string, unknown>;
-  const semantic = semanticErrors(name, value);
+  const semantic = semanticErrors(name, value, bounds);
   if (semantic.length > 0) throw new ValidationError(`invalid ${name}: ${semantic.map((e) => e.field).join(', ')}`, semantic);
   return value as unknown as RecordTypes[N];
 }

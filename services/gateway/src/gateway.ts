@@ -42,7 +42,8 @@ export interface EventEncoder {
 }
 
 export interface GatewayOptions {
-  config: Pick<Config, 'gatewayToken' | 'gatewayAdminToken' | 'gatewayMaxBodyBytes' | 'gatewayMaxBatch' | 'gatewayMaxInFlight'> & Partial<Pick<Config, 'eventTimeMaxSkewMs'>>;
+  config: Pick<Config, 'gatewayToken' | 'gatewayAdminToken' | 'gatewayMaxBodyBytes' | 'gatewayMaxBatch' | 'gatewayMaxInFlight'> &
+    Partial<Pick<Config, 'eventTimeMaxSkewMs'>>;
   producer: RecordProducer;
   /** A RecordCodec that has registered the customer-events subjects (only encoding is used). */
   codec: EventEncoder;

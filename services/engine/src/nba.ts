@@ -5,8 +5,10 @@
  */
 import type { Channel, CustomerEvent, Decision, ExperimentArm } from '@nextact/core';
 import type { DecisionDomain, StepResult } from './domain';
-import { BOUNDS, cloneJourney, deserialiseJourney, type FollowUp, initialJourney, type JourneyState, pushBounded, serialiseJourney } from './journey/state';
-import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent } from './journey/transitions';
+import { decisionFingerprint } from './journey/fingerprint';
+import { intern } from './journey/intern';
+import { BOUNDS, cloneJourney, deserialiseJourney, type FollowUp, initialJourney, type JourneyState, serialiseJourney } from './journey/state';
+import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
 import { evaluateGates, type GateContext } from './policy/gates';
@@ -53,8 +55,11 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
   let arm: ExperimentArm = 'NONE';
   let deliver = chosen.actionId !== DO_NOTHING;
   if (experiment) {
-    const assigned = j.experiments[experiment.id] ?? hashArm(experiment.id, j.customerId, experiment.controlShare);
-    j.experiments[experiment.id] = assigned;
+    let assigned = j.experiments[experiment.id];
+    if (assigned === undefined) {
+      assigned = hashArm(experiment.id, j.customerId, experiment.controlShare);
+      j.experiments = { ...j.experiments, [experiment.id]: assigned };
+    }
     arm = assigned;
     reasons.push(`EXPERIMENT:${experiment.id}:${arm}`);
     if (arm === 'CONTROL') {
@@ -111,23 +116,20 @@ function assess(policy: Policy, j: JourneyState, learner: LearnerState, kind: Tr
 
 /** Remembers the decision in the journey; a delivered one also enters the contact history (caps, cooldowns). */
 function record(policy: Policy, j: JourneyState, d: Decision): Decision {
-  pushBounded(
-    j.recentDecisions,
-    {
-      decisionId: d.decisionId,
-      actionId: d.actionId,
-      channel: d.channel,
-      stage: d.journeyStage,
-      at: d.eventTime,
-      deliver: d.deliver,
-      outcome: null,
-      learned: false,
-    },
-    BOUNDS.recentDecisions,
-  );
+  const remembered = {
+    id: decisionFingerprint(d.decisionId),
+    actionId: d.actionId,
+    stage: d.journeyStage,
+    at: d.eventTime,
+    deliver: d.deliver,
+    outcome: null,
+    learned: false,
+  };
+  // A new array of exact length: push would leave spare capacity in every journey.
+  j.recentDecisions = [...j.recentDecisions.slice(1 - BOUNDS.recentDecisions), remembered];
   if (d.deliver) {
     const transactional = policy.actions.find((a) => a.id === d.actionId)?.transactional ?? false;
-    j.contacts.push({ at: d.eventTime, channel: d.channel, actionId: d.actionId, transactional });
+    j.contacts = [...j.contacts, { at: d.eventTime, channel: intern(d.channel), actionId: d.actionId, transactional }];
     prune(j, policy);
   }
   return d;
@@ -192,7 +194,8 @@ function learn(policy: Policy, j: JourneyState, learner: LearnerState, event: Cu
   const o = event.value;
   const signal = outcomeSignal(o.outcome);
   if (signal === undefined) return learner;
-  const decision = j.recentDecisions.find((d) => d.decisionId === o.decisionId);
+  const id = decisionFingerprint(o.decisionId);
+  const decision = j.recentDecisions.find((d) => d.id === id);
   if (!decision?.deliver || decision.learned) return learner;
   if (!policy.actions.some((a) => a.id === decision.actionId)) return learner;
   decision.learned = true;
@@ -207,9 +210,9 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
 
     onEvent(journey, learner, event, decisionTime): StepResult<JourneyState, LearnerState> {
       const current = journey ?? initialJourney(policy, event.value.customerId);
-      if (current.recentEventIds.includes(event.value.eventId)) return { journey: current, learner };
+      if (seenBefore(current, event.value.eventId)) return { journey: current, learner };
       const j = cloneJourney(current);
-      rememberEvent(j, event.value.eventId);
+      rememberEvent(j, event.value.eventId, Math.max(current.rfm.lastEventTime ?? event.value.eventTime, event.value.eventTime));
       // Overdue time transitions happen first, silently: the customer is back, so no timer decision.
       advanceTo(j, policy, event.value.eventTime);
       applyEvent(j, policy, event);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type CustomerEvent, type Decision, validateRecord } from '@nextact/core';
+import { decisionFingerprint } from '../src/journey/fingerprint';
 import type { JourneyState } from '../src/journey/state';
 import { createNbaDomain } from '../src/nba';
 import type { LearnerState } from '../src/policy/learner';
@@ -57,7 +58,7 @@ describe('createNbaDomain', () => {
     const r = domain.onEvent(undefined, domain.initialLearner(), browse('cust-rec', T0), WALL);
     const d = r.decision!;
     expect(r.journey.recentDecisions).toEqual([
-      { decisionId: d.decisionId, actionId: d.actionId, channel: d.channel, stage: 'CONSIDERATION', at: T0, deliver: d.deliver, outcome: null, learned: false },
+      { id: decisionFingerprint(d.decisionId), actionId: d.actionId, stage: 'CONSIDERATION', at: T0, deliver: d.deliver, outcome: null, learned: false },
     ]);
     expect(r.journey.contacts).toEqual(d.deliver ? [{ at: T0, channel: d.channel, actionId: d.actionId, transactional: false }] : []);
     expect(d.deliver).toBe(d.actionId !== 'do_nothing' && d.experimentArm !== 'CONTROL');

@@ -12,7 +12,9 @@ import type { ActionOutcome, BrowseEvent, ChatEvent, ConsentChange, CustomerEven
 import { isValidTimeZone } from '../policy/time';
 import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
 import { days, hours } from '../policy/units';
-import { BOUNDS, type ChurnCause, type JourneyState, pushBounded } from './state';
+import { decisionFingerprint, eventFingerprint } from './fingerprint';
+import { intern } from './intern';
+import { BOUNDS, type ChurnCause, type JourneyState, withConsent } from './state';
 
 export function hasOpenComplaint(j: JourneyState, policy: Policy): boolean {
   return j.openIntents.some((i) => policy.mood.complaintIntents.includes(i.intent));
@@ -41,7 +43,7 @@ export function enterStage(j: JourneyState, stage: JourneyStage, at: number, cau
     return;
   }
   j.previousStage = j.stage;
-  j.stage = stage;
+  j.stage = intern(stage);
   j.stageEnteredAt = at;
   j.churnCause = stage === 'CHURN_RISK' ? cause : null;
 }
@@ -107,7 +109,7 @@ function touch(j: JourneyState, at: number, activity: boolean): void {
 
 function addInterest(j: JourneyState, category: string | null): void {
   if (!category) return;
-  j.interests = [category, ...j.interests.filter((c) => c !== category)].slice(0, BOUNDS.interests);
+  j.interests = [intern(category), ...j.interests.filter((c) => c !== category)].slice(0, BOUNDS.interests);
 }
 
 function onBrowse(j: JourneyState, policy: Policy, e: BrowseEvent): void {
@@ -131,7 +133,7 @@ function onChat(j: JourneyState, policy: Policy, e: ChatEvent): void {
     const updated = mine.filter((i) => i.intent !== e.intent).map((i) => ({ ...i, sentiment: e.sentiment, updatedAt: Math.max(i.updatedAt, e.eventTime) }));
     updated.push({
       conversationId: e.conversationId,
-      intent: e.intent,
+      intent: intern(e.intent),
       sentiment: e.sentiment,
       openedAt: existing?.openedAt ?? e.eventTime,
       updatedAt: e.eventTime,
@@ -195,25 +197,41 @@ function onOutcome(j: JourneyState, policy: Policy, e: ActionOutcome): void {
       break;
     }
     case 'UNSUBSCRIBED':
-      if (isContactChannel(e.channel)) j.consent[e.channel] = false;
+      if (isContactChannel(e.channel)) j.consent = withConsent(j.consent, e.channel, false);
       break;
     default:
       break;
   }
-  const decision = j.recentDecisions.find((d) => d.decisionId === e.decisionId);
-  if (decision) decision.outcome = e.outcome;
+  const id = decisionFingerprint(e.decisionId);
+  const decision = j.recentDecisions.find((d) => d.id === id);
+  if (decision) decision.outcome = intern(e.outcome);
 }
 
 function onConsent(j: JourneyState, e: ConsentChange): void {
   touch(j, e.eventTime, false);
-  if (isContactChannel(e.channel)) j.consent[e.channel] = e.granted;
-  if (e.timeZone && isValidTimeZone(e.timeZone)) j.timeZone = e.timeZone;
+  if (isContactChannel(e.channel)) j.consent = withConsent(j.consent, e.channel, e.granted);
+  if (e.timeZone && isValidTimeZone(e.timeZone)) j.timeZone = intern(e.timeZone);
 }
 
-/** Remembers an event id; false when it was already processed (a duplicate delivery). */
-export function rememberEvent(j: JourneyState, eventId: string): boolean {
-  if (j.recentEventIds.includes(eventId)) return false;
-  pushBounded(j.recentEventIds, eventId, BOUNDS.recentEventIds);
+/** Whether this event id is in the journey's dedupe window (a duplicate delivery). */
+export function seenBefore(j: JourneyState, eventId: string): boolean {
+  return j.seenEvents.includes(eventFingerprint(eventId));
+}
+
+/**
+ * Remembers an event id as of the journey clock (call it once the event has advanced the clock);
+ * false when it was already processed. Entries remembered more than BOUNDS.seenEventsWindowMs of
+ * journey time ago, and the oldest beyond BOUNDS.seenEvents, are forgotten. The clock, not the
+ * event's own time, dates an entry, so a late event is still caught when its retry follows it.
+ */
+export function rememberEvent(j: JourneyState, eventId: string, clock: number): boolean {
+  const fingerprint = eventFingerprint(eventId);
+  if (j.seenEvents.includes(fingerprint)) return false;
+  let from = Math.max(0, j.seenEvents.length + 1 - BOUNDS.seenEvents);
+  while (from < j.seenEventsAt.length && clock - j.seenEventsAt[from]! > BOUNDS.seenEventsWindowMs) from++;
+  // New arrays of exact length: push would leave spare capacity in every journey.
+  j.seenEvents = [...j.seenEvents.slice(from), fingerprint];
+  j.seenEventsAt = [...j.seenEventsAt.slice(from), clock];
   return true;
 }
 

@@ -1,4 +1,5 @@
 import { ErrorCodes } from '@nextact/core';
+import { decisionFingerprint, eventFingerprint } from '../../src/journey/fingerprint';
 import { BOUNDS, cloneJourney, type JourneyState } from '../../src/journey/state';
 import type { LearnerState } from '../../src/policy/learner';
 import { browse, chat, consent, DAY, domainFor, HOUR, purchase, survey, T0, WALL } from '../policy/helpers';
@@ -20,7 +21,7 @@ function run(events: Parameters<ReturnType<typeof domainFor>['onEvent']>[2][], d
 describe('journey stages', () => {
   it('starts in AWARENESS; a page view keeps it there, a product view moves to CONSIDERATION', () => {
     const domain = domainFor();
-    expect(domain.initialJourney(C)).toMatchObject({ v: 1, stage: 'AWARENESS', previousStage: null, stageEnteredAt: null });
+    expect(domain.initialJourney(C)).toMatchObject({ v: 2, stage: 'AWARENESS', previousStage: null, stageEnteredAt: null });
     const j1 = run([browse(C, T0, { kind: 'PAGE_VIEW' })], domain);
     expect(j1.stage).toBe('AWARENESS');
     expect(j1.stageEnteredAt).toBe(T0);
@@ -130,15 +131,67 @@ describe('journey facts', () => {
     expect(j.timeZone).toBe('America/New_York');
   });
 
-  it('remembers at most 256 event ids and forgets open intents after 14 days', () => {
+  it('remembers at most 64 event fingerprints and forgets open intents after 14 days', () => {
     const events = Array.from({ length: 300 }, (_, i) => browse(C, T0 + i * 1000, { kind: 'PAGE_VIEW' }));
     const j = run(events);
-    expect(j.recentEventIds).toHaveLength(BOUNDS.recentEventIds);
-    expect(j.recentEventIds[BOUNDS.recentEventIds - 1]).toBe(events[299]!.value.eventId);
+    expect(j.seenEvents).toHaveLength(BOUNDS.seenEvents);
+    expect(j.seenEvents[BOUNDS.seenEvents - 1]).toBe(eventFingerprint(events[299]!.value.eventId));
+    expect(new Set(j.seenEvents).size).toBe(BOUNDS.seenEvents);
+    const domain = domainFor();
+    const learner = domain.initialLearner();
+    // Inside the window a retry is ignored; the oldest beyond the count bound is processed again.
+    expect(domain.onEvent(j, learner, events[299 - BOUNDS.seenEvents + 1]!, WALL).journey).toBe(j);
+    expect(domain.onEvent(j, learner, events[299 - BOUNDS.seenEvents]!, WALL).journey).not.toBe(j);
     const k = run([chat(C, T0, { intent: 'BILLING' }), browse(C, T0 + 13 * DAY, { kind: 'PAGE_VIEW' })]);
     expect(k.openIntents).toHaveLength(1);
     const l = run([chat(C, T0, { intent: 'BILLING' }), browse(C, T0 + 14 * DAY, { kind: 'PAGE_VIEW' })]);
     expect(l.openIntents).toHaveLength(0);
+  });
+
+  it('dedupes by journey time: a retry within the hour is ignored, an id remembered over an hour ago is forgotten', () => {
+    const domain = domainFor();
+    const learner = domain.initialLearner();
+    const first = browse(C, T0, { kind: 'PAGE_VIEW' });
+    const late = browse(C, T0 - 5 * DAY, { kind: 'PAGE_VIEW' });
+    const j = run([first, browse(C, T0 + 30 * 60_000, { kind: 'PAGE_VIEW' }), late, browse(C, T0 + 59 * 60_000, { kind: 'PAGE_VIEW' })], domain);
+    expect(domain.onEvent(j, learner, first, WALL).journey).toBe(j);
+    // A late event is dated by the journey clock when it arrived, so its retry is caught too.
+    expect(domain.onEvent(j, learner, late, WALL).journey).toBe(j);
+    const later = domain.onEvent(j, learner, browse(C, T0 + 61 * 60_000, { kind: 'PAGE_VIEW' }), WALL).journey;
+    expect(later.seenEvents).toHaveLength(4);
+    expect(later.seenEvents).not.toContain(eventFingerprint(first.value.eventId));
+    expect(domain.onEvent(later, learner, first, WALL).journey).not.toBe(later);
+  });
+
+  it('fingerprints are 52-bit integers, stable, and distinct over many ids', () => {
+    const ids = Array.from({ length: 100_000 }, (_, i) => `evt-${i}-${(i * 2654435761) % 1_000_003}`);
+    const prints = ids.map(eventFingerprint);
+    expect(prints.every((p) => Number.isSafeInteger(p) && p >= 0 && p < 2 ** 52)).toBe(true);
+    expect(new Set(prints).size).toBe(ids.length);
+    expect(ids.map(eventFingerprint)).toEqual(prints);
+    expect(decisionFingerprint('0123456789abcdef0123456789abcdef')).toBe(0x0123456789abc);
+    expect(decisionFingerprint('not-hex')).toBe(eventFingerprint('not-hex'));
+  });
+
+  it('reads a version-1 JSON journey: ids become fingerprints, the last 64 event ids stay remembered', () => {
+    const domain = domainFor();
+    const j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT', sentiment: -0.9 })], domain);
+    const { seenEvents: _s, seenEventsAt: _a, recentDecisions, ...rest } = j;
+    const eventIds = Array.from({ length: 100 }, (_, i) => `old-${i}`);
+    const v1 = {
+      ...rest,
+      v: 1,
+      recentEventIds: eventIds,
+      recentDecisions: recentDecisions.map(({ id: _id, ...d }) => ({ ...d, decisionId: 'fedcba9876543210fedcba9876543210', channel: 'EMAIL' })),
+    };
+    const read = domain.deserialiseJourney(Buffer.from(JSON.stringify(v1)));
+    expect(read.v).toBe(2);
+    expect(read.seenEvents).toEqual(eventIds.slice(-64).map(eventFingerprint));
+    expect(read.seenEventsAt).toEqual(eventIds.slice(-64).map(() => j.rfm.lastEventTime));
+    expect(read.recentDecisions.map((d) => d.id)).toEqual(recentDecisions.map(() => 0xfedcba9876543));
+    expect(read.recentDecisions[0]).not.toHaveProperty('channel');
+    expect({ ...read, seenEvents: [], seenEventsAt: [], recentDecisions: [] }).toEqual({ ...j, seenEvents: [], seenEventsAt: [], recentDecisions: [] });
+    expect(domain.onEvent(read, domain.initialLearner(), browse(C, T0 + DAY, { eventId: 'old-99' }), WALL).journey).toBe(read);
   });
 
   it('serialises to JSON and back; refuses an unknown schema version', () => {
@@ -148,12 +201,12 @@ describe('journey facts', () => {
     expect(() => domain.deserialiseJourney(Buffer.from(JSON.stringify({ ...j, v: 99 })))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
   });
 
-  it('clones deeply: no object is shared between a journey and its clone', () => {
+  it('clones deeply: no object but the immutable consent and experiments is shared between a journey and its clone', () => {
     const domain = domainFor();
     let j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT' }), survey(C, T0 + DAY, 3, 2)], domain);
     j = domain.onEvent(j, domain.initialLearner(), browse(C, T0 + 2 * DAY), WALL).journey;
     j.suppressions.actions.offer_discount = T0 + 9 * DAY;
-    j.experiments.x = 'CONTROL';
+    j.experiments = { x: 'CONTROL' };
     const copy = cloneJourney(j);
     expect(copy).toEqual(j);
     const shared: string[] = [];
@@ -163,6 +216,7 @@ describe('journey facts', () => {
       for (const key of Object.keys(a)) walk((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${at}.${key}`);
     };
     walk(j, copy, 'journey');
-    expect(shared).toEqual([]);
+    expect(shared).toEqual(['journey.consent', 'journey.experiments']);
+    expect(Object.isFrozen(j.consent)).toBe(true);
   });
 });

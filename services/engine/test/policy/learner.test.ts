@@ -1,4 +1,5 @@
 import type { CustomerEvent, Decision } from '@nextact/core';
+import { decisionFingerprint } from '../../src/journey/fingerprint';
 import type { JourneyState } from '../../src/journey/state';
 import { initialLearner, type LearnerState, observe, posterior, propensity } from '../../src/policy/learner';
 import { browse, DAY, domainFor, HOUR, outcome, policyWith, purchase, T0, WALL } from './helpers';
@@ -45,7 +46,7 @@ describe('Beta-Bernoulli learning per (action, stage)', () => {
     s = step(s, outcome(C, T0 + 4 * HOUR, 'unknown-decision', 'offer_discount', 'EMAIL', 'DISMISSED')).state; // not ours
     s = step(s, click).state; // duplicate event id
     expect(s.learner).toBe(afterClick);
-    expect(s.journey!.recentDecisions.find((d) => d.decisionId === d1.decisionId)).toMatchObject({ outcome: 'CONVERTED', learned: true });
+    expect(s.journey!.recentDecisions.find((d) => d.id === decisionFingerprint(d1.decisionId))).toMatchObject({ outcome: 'CONVERTED', learned: true });
   });
 
   it('counts DISMISSED / COMPLAINED / UNSUBSCRIBED as failures and uses the posterior mean as propensity', () => {

@@ -5,15 +5,16 @@
  */
 import type { Channel, CustomerEvent, Decision, ExperimentArm } from '@nextact/core';
 import type { DecisionDomain, StepResult } from './domain';
+import { deserialiseJourney, deserialiseLearner, serialiseJourney, serialiseLearner } from './journey/codec';
 import { decisionFingerprint } from './journey/fingerprint';
 import { intern } from './journey/intern';
-import { BOUNDS, cloneJourney, deserialiseJourney, type FollowUp, initialJourney, type JourneyState, serialiseJourney } from './journey/state';
+import { BOUNDS, cloneJourney, type FollowUp, initialJourney, type JourneyState } from './journey/state';
 import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
 import { evaluateGates, type GateContext } from './policy/gates';
 import { sha256Hex, uniformFromSeed } from './policy/hash';
-import { deserialiseLearner, initialLearner, type LearnerState, observe, outcomeSignal, serialiseLearner } from './policy/learner';
+import { initialLearner, type LearnerState, observe, outcomeSignal } from './policy/learner';
 import { triggerOf } from './policy/triggers';
 import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './policy/types';
 import { days, hours } from './policy/units';

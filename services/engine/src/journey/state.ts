@@ -1,5 +1,6 @@
 /**
- * Per-customer journey state, stored in the changelog (so: plain data, schema version `v`).
+ * Per-customer journey state, stored in the changelog (so: plain data, schema version `v`; the
+ * encoding is in ./codec, schema schemas/Journey.avsc).
  *
  * Bounds (state must not grow with a customer's history):
  * - seenEvents: fingerprints of processed event ids, at most 64 and none remembered more than an hour
@@ -18,7 +19,6 @@
  * are interned, and `consent` and `experiments` are shared immutable objects, replaced, never mutated.
  */
 import type { Channel, ChatIntent, ExperimentArm, JourneyStage, OutcomeKind } from '@nextact/core';
-import { ErrorCodes, NextActError } from '@nextact/core';
 import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
 import { decisionFingerprint, eventFingerprint } from './fingerprint';
 import { intern, internOrNull } from './intern';
@@ -207,20 +207,6 @@ export function cloneJourney(j: JourneyState): JourneyState {
   };
 }
 
-export function serialiseJourney(journey: JourneyState): Buffer {
-  return Buffer.from(JSON.stringify(journey), 'utf8');
-}
-
-/** A JSON journey of this version or of version 1 (migrated); anything else is refused. */
-export function deserialiseJourney(bytes: Buffer): JourneyState {
-  const value = JSON.parse(bytes.toString('utf8')) as JourneyState | JourneyStateV1;
-  if (value?.v === 1) return fromV1(value as JourneyStateV1);
-  if (value?.v !== JOURNEY_SCHEMA_VERSION) {
-    throw new NextActError(ErrorCodes.DECODE, `journey state has schema version ${String(value?.v)}, this engine reads 1 and ${JOURNEY_SCHEMA_VERSION}`);
-  }
-  return shareStrings(value as JourneyState);
-}
-
 /** Decoded strings and objects replaced by their shared instances (see the module comment). */
 export function shareStrings(j: JourneyState): JourneyState {
   j.stage = intern(j.stage);
@@ -248,8 +234,8 @@ export function shareStrings(j: JourneyState): JourneyState {
   return j;
 }
 
-/** Version 1 (until 2026-12): event and decision ids as strings, a 256-id dedupe window. */
-interface JourneyStateV1 extends Omit<JourneyState, 'v' | 'recentDecisions' | 'seenEvents' | 'seenEventsAt' | 'followUps' | 'lastComplaintAt'> {
+/** Version 1 (JSON, until 2026-12): event and decision ids as strings, a 256-id dedupe window. */
+export interface JourneyStateV1 extends Omit<JourneyState, 'v' | 'recentDecisions' | 'seenEvents' | 'seenEventsAt' | 'followUps' | 'lastComplaintAt'> {
   v: 1;
   recentDecisions: (Omit<RecentDecision, 'id'> & { decisionId: string; channel: Channel })[];
   recentEventIds: string[];
@@ -261,7 +247,7 @@ interface JourneyStateV1 extends Omit<JourneyState, 'v' | 'recentDecisions' | 's
  * A version-1 journey in today's shape. Its last BOUNDS.seenEvents event ids stay remembered, as of
  * the journey clock (their own times were not kept).
  */
-function fromV1(old: JourneyStateV1): JourneyState {
+export function fromV1(old: JourneyStateV1): JourneyState {
   const { recentEventIds, recentDecisions, ...rest } = old;
   const seenEvents = recentEventIds.slice(-BOUNDS.seenEvents).map(eventFingerprint);
   const clock = old.rfm.lastEventTime ?? 0;

@@ -14,11 +14,11 @@
  * one counted (callers mark the decision learned), so a click followed by a conversion counts once.
  */
 import type { JourneyStage, OutcomeKind } from '@nextact/core';
-import { ErrorCodes, NextActError } from '@nextact/core';
 import type { BetaPrior, Policy } from './types';
 import { days } from './units';
 
-export const LEARNER_SCHEMA_VERSION = 1;
+/** 2 since the Avro encoding (journey/codec); 1 was JSON. */
+export const LEARNER_SCHEMA_VERSION = 2;
 
 export interface ArmCounts {
   successes: number;
@@ -28,6 +28,7 @@ export interface ArmCounts {
 }
 
 export interface LearnerState {
+  /** Schema version (journey/codec). */
   v: number;
   /** Key `${actionId}|${stage}`. */
   arms: Record<string, ArmCounts>;
@@ -97,16 +98,4 @@ export function observe(learner: LearnerState, actionId: string, stage: JourneyS
     at: asOf,
   };
   return { ...learner, arms: { ...learner.arms, [key]: after } };
-}
-
-export function serialiseLearner(learner: LearnerState): Buffer {
-  return Buffer.from(JSON.stringify(learner), 'utf8');
-}
-
-export function deserialiseLearner(bytes: Buffer): LearnerState {
-  const value = JSON.parse(bytes.toString('utf8')) as LearnerState;
-  if (value?.v !== LEARNER_SCHEMA_VERSION) {
-    throw new NextActError(ErrorCodes.DECODE, `learner state has schema version ${String(value?.v)}, this engine reads ${LEARNER_SCHEMA_VERSION}`);
-  }
-  return value;
 }

@@ -1,4 +1,4 @@
-import { ErrorCodes } from '@nextact/core';
+import { avroType, ErrorCodes } from '@nextact/core';
 import { decisionFingerprint, eventFingerprint } from '../../src/journey/fingerprint';
 import { BOUNDS, cloneJourney, type JourneyState } from '../../src/journey/state';
 import type { LearnerState } from '../../src/policy/learner';
@@ -194,11 +194,36 @@ describe('journey facts', () => {
     expect(domain.onEvent(read, domain.initialLearner(), browse(C, T0 + DAY, { eventId: 'old-99' }), WALL).journey).toBe(read);
   });
 
-  it('serialises to JSON and back; refuses an unknown schema version', () => {
+  it('serialises to Avro (schemas/Journey.avsc) and back; refuses an unknown version and corrupt bytes with NXA_DECODE', () => {
     const domain = domainFor();
-    const j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT', sentiment: -0.9 })], domain);
-    expect(domain.deserialiseJourney(domain.serialiseJourney(j))).toEqual(j);
+    const j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT', sentiment: -0.9 }), consent(C, T0 + DAY, 'SMS', true, 'Asia/Tokyo')], domain);
+    const bytes = domain.serialiseJourney(j);
+    expect(bytes[0]).toBe(4); // zig-zag 2: the version comes first
+    expect(domain.deserialiseJourney(bytes)).toEqual(j);
+    // What a standard Avro reader with the registered schema sees.
+    expect(avroType('nextact.Journey').fromBuffer(bytes)).toMatchObject({
+      customerId: C,
+      stage: 'CHURN_RISK',
+      timeZone: 'Asia/Tokyo',
+      seenEvents: j.seenEvents,
+    });
+    // Read back, the enum-like strings and consent are the shared instances.
+    expect(domain.deserialiseJourney(bytes).consent).toBe(j.consent);
+    const future = avroType('nextact.Journey').toBuffer({ ...j, v: 3 });
+    expect(() => domain.deserialiseJourney(future)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.DECODE, message: expect.stringContaining('schema version 3') }),
+    );
     expect(() => domain.deserialiseJourney(Buffer.from(JSON.stringify({ ...j, v: 99 })))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
+    expect(() => domain.deserialiseJourney(bytes.subarray(0, bytes.length - 3))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
+    expect(() => domain.deserialiseJourney(Buffer.from('{"v":1,'))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
+  });
+
+  it('encodes a journey larger than any fixed scratch buffer in one piece', () => {
+    const domain = domainFor();
+    const j = run([purchase(C, T0)], domain);
+    const big = { ...j, interests: Array.from({ length: 2000 }, (_, i) => `category-${i}`) };
+    expect(domain.deserialiseJourney(domain.serialiseJourney(big)).interests).toEqual(big.interests);
+    expect(domain.deserialiseJourney(domain.serialiseJourney(j))).toEqual(j);
   });
 
   it('clones deeply: no object but the immutable consent and experiments is shared between a journey and its clone', () => {

@@ -11,19 +11,20 @@ import { intern } from './journey/intern';
 import { BOUNDS, cloneJourney, type FollowUp, initialJourney, type JourneyState } from './journey/state';
 import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
+import { constantsOf } from './policy/derived';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
 import { evaluateGates, type GateContext } from './policy/gates';
-import { sha256Hex, uniformFromSeed } from './policy/hash';
+import { decisionDigest } from './policy/hash';
 import { initialLearner, type LearnerState, observe, outcomeSignal } from './policy/learner';
 import { triggerOf } from './policy/triggers';
 import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './policy/types';
-import { days, hours } from './policy/units';
+import { hours } from './policy/units';
 
 export const DECISION_SCHEMA_VERSION = 1;
 export const TIMER_TRIGGER_TYPE = 'TIMER';
 
 export function decisionIdFor(triggerEventId: string, policyVersion: string): string {
-  return sha256Hex(`${triggerEventId}|${policyVersion}`).slice(0, 32);
+  return decisionDigest(triggerEventId, policyVersion).decisionId;
 }
 
 export function timerEventId(customerId: string, kind: string, at: number): string {
@@ -40,7 +41,8 @@ interface Trigger {
 /** Gates, arbitration, selection and experiment arm for one trigger; records the decision in the (cloned) journey. */
 export function decide(policy: Policy, j: JourneyState, learner: LearnerState, trigger: Trigger, decisionTime: number): Decision {
   const now = trigger.eventTime;
-  const decisionId = decisionIdFor(trigger.eventId, policy.version);
+  const constants = constantsOf(policy);
+  const { decisionId, draw } = decisionDigest(trigger.eventId, policy.version);
   const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, trigger.kind, now, policy.actions);
 
   const eligible = candidates.filter((c) => c.eligible);
@@ -48,7 +50,7 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
     eligible.map((c) => c.score),
     policy.arbitration.temperature,
   );
-  const index = pick(probabilities, uniformFromSeed(`select:${decisionId}`));
+  const index = pick(probabilities, draw);
   const chosen = eligible[index]!;
   const channel = channels.get(chosen.actionId) ?? 'NONE';
 
@@ -62,7 +64,7 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
       j.experiments = { ...j.experiments, [experiment.id]: assigned };
     }
     arm = assigned;
-    reasons.push(`EXPERIMENT:${experiment.id}:${arm}`);
+    reasons.push(constants.experimentReasons.get(experiment.id)![assigned]);
     if (arm === 'CONTROL') {
       deliver = false;
       const deferHours = deferHoursOf(experiment);
@@ -72,9 +74,9 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
       }
     }
   }
-  reasons.push(`SELECTED:${chosen.actionId}`);
+  reasons.push(constants.actionReasons.get(chosen.actionId)!.selected);
   if (unhappy) reasons.unshift('CONTEXT:UNHAPPY');
-  reasons.unshift(`TRIGGER:${trigger.kind}`);
+  reasons.unshift(constants.triggerReasons[trigger.kind]);
   return record(policy, j, {
     decisionId,
     customerId: j.customerId,
@@ -100,8 +102,9 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
 /** Gates and scores for the given actions at one decision point; every gate outcome becomes a reason code. */
 function assess(policy: Policy, j: JourneyState, learner: LearnerState, kind: TriggerKind, now: number, actions: readonly ActionSpec[]) {
   const unhappy = isUnhappy(j, policy, now);
-  const fatigueWindow = days(policy.contactPolicy.fatigueWindowDays);
-  const recentContacts = j.contacts.filter((c) => now - c.at < fatigueWindow).length;
+  const fatigueWindow = constantsOf(policy).fatigueWindowMs;
+  let recentContacts = 0;
+  for (const c of j.contacts) if (now - c.at < fatigueWindow) recentContacts++;
   const gateCtx: GateContext = { policy, journey: j, trigger: kind, now, unhappy };
   const scoreCtx: ScoringContext = { policy, learner, stage: j.stage, trigger: kind, unhappy, recentContacts, now };
   const reasons: string[] = [];
@@ -129,7 +132,7 @@ function record(policy: Policy, j: JourneyState, d: Decision): Decision {
   // A new array of exact length: push would leave spare capacity in every journey.
   j.recentDecisions = [...j.recentDecisions.slice(1 - BOUNDS.recentDecisions), remembered];
   if (d.deliver) {
-    const transactional = policy.actions.find((a) => a.id === d.actionId)?.transactional ?? false;
+    const transactional = constantsOf(policy).actionsById.get(d.actionId)?.transactional ?? false;
     j.contacts = [...j.contacts, { at: d.eventTime, channel: intern(d.channel), actionId: d.actionId, transactional }];
     prune(j, policy);
   }
@@ -151,8 +154,9 @@ function scheduleFollowUp(j: JourneyState, f: FollowUp): void {
 export function decideFollowUp(policy: Policy, j: JourneyState, learner: LearnerState, f: FollowUp, decisionTime: number): Decision {
   j.followUps = j.followUps.filter((x) => x.decisionId !== f.decisionId);
   const triggerEventId = `followup:${f.decisionId}`;
-  const action = policy.actions.find((a) => a.id === f.actionId);
-  const doNothing = policy.actions.find((a) => a.id === DO_NOTHING)!;
+  const { actionsById, doNothing: maybeDoNothing } = constantsOf(policy);
+  const action = actionsById.get(f.actionId);
+  const doNothing = maybeDoNothing!;
   const considered = action && action.id !== DO_NOTHING ? [action, doNothing] : [doNothing];
   const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, 'FOLLOW_UP', f.at, considered);
   if (!action) reasons.push(`FOLLOW_UP_UNKNOWN_ACTION:${f.actionId}`);
@@ -198,7 +202,7 @@ function learn(policy: Policy, j: JourneyState, learner: LearnerState, event: Cu
   const id = decisionFingerprint(o.decisionId);
   const decision = j.recentDecisions.find((d) => d.id === id);
   if (!decision?.deliver || decision.learned) return learner;
-  if (!policy.actions.some((a) => a.id === decision.actionId)) return learner;
+  if (!constantsOf(policy).actionsById.has(decision.actionId)) return learner;
   decision.learned = true;
   return observe(learner, decision.actionId, decision.stage, signal, o.eventTime, policy.learning.halfLifeDays);
 }

@@ -9,6 +9,7 @@
  * longer unhappy (browse recovers only inactivity-driven churn risk).
  */
 import type { ActionOutcome, BrowseEvent, ChatEvent, ConsentChange, CustomerEvent, JourneyStage, PurchaseEvent, SurveyResponse } from '@nextact/core';
+import { constantsOf } from '../policy/derived';
 import { isValidTimeZone } from '../policy/time';
 import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
 import { days, hours } from '../policy/units';
@@ -91,13 +92,7 @@ export function prune(j: JourneyState, policy: Policy): void {
   if (s.marketingUntil !== null && s.marketingUntil <= now) s.marketingUntil = null;
   const intentAge = days(policy.journey.openIntentMaxDays);
   j.openIntents = j.openIntents.filter((i) => now - i.updatedAt < intentAge);
-  const cp = policy.contactPolicy;
-  const retention = Math.max(
-    days(cp.fatigueWindowDays),
-    days(cp.caps.global.windowDays),
-    ...Object.values(cp.caps.perChannel).map((c) => days(c.windowDays)),
-    ...policy.actions.map((a) => hours(a.cooldownHours)),
-  );
+  const retention = constantsOf(policy).contactRetentionMs;
   j.contacts = j.contacts.filter((c) => now - c.at < retention).slice(-BOUNDS.contacts);
 }
 

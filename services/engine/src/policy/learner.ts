@@ -38,8 +38,21 @@ export function initialLearner(): LearnerState {
   return { v: LEARNER_SCHEMA_VERSION, arms: {} };
 }
 
+const armKeys = new Map<string, Map<JourneyStage, string>>();
+
+/** `${actionId}|${stage}`, one shared string per pair (read for every candidate of every decision). */
 export function armKey(actionId: string, stage: JourneyStage): string {
-  return `${actionId}|${stage}`;
+  let byStage = armKeys.get(actionId);
+  if (!byStage) {
+    byStage = new Map();
+    armKeys.set(actionId, byStage);
+  }
+  let key = byStage.get(stage);
+  if (key === undefined) {
+    key = `${actionId}|${stage}`;
+    byStage.set(stage, key);
+  }
+  return key;
 }
 
 /** success / failure / no signal. */

@@ -1,14 +1,15 @@
 /**
  * The next-best-action decision domain: journey state + policy + learner -> decisions.
- * Pure and deterministic (see domain.ts): inputs are never mutated, time is the event time, and the
- * only randomness is a hash of the decision id, which is itself a hash of the trigger and policy version.
+ * Pure and deterministic (see domain.ts): inputs are never mutated (each step copies the journey's top
+ * level and replaces only the nested parts it changes), time is the event time, and the
+ * only randomness is the selection draw, taken from the same hash of trigger and policy version as the decision id.
  */
 import type { Channel, CustomerEvent, Decision, ExperimentArm } from '@nextact/core';
 import type { DecisionDomain, StepResult } from './domain';
 import { deserialiseJourney, deserialiseLearner, serialiseJourney, serialiseLearner } from './journey/codec';
 import { decisionFingerprint } from './journey/fingerprint';
 import { intern } from './journey/intern';
-import { BOUNDS, cloneJourney, type FollowUp, initialJourney, type JourneyState } from './journey/state';
+import { BOUNDS, type FollowUp, initialJourney, type JourneyState } from './journey/state';
 import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
 import { constantsOf } from './policy/derived';
@@ -38,7 +39,7 @@ interface Trigger {
   eventTime: number;
 }
 
-/** Gates, arbitration, selection and experiment arm for one trigger; records the decision in the (cloned) journey. */
+/** Gates, arbitration, selection and experiment arm for one trigger; records the decision in `j` (a fresh shallow copy). */
 export function decide(policy: Policy, j: JourneyState, learner: LearnerState, trigger: Trigger, decisionTime: number): Decision {
   const now = trigger.eventTime;
   const constants = constantsOf(policy);
@@ -141,9 +142,8 @@ function record(policy: Policy, j: JourneyState, d: Decision): Decision {
 
 /** Keeps follow-ups ordered by due time; beyond the bound the latest-due ones are dropped. */
 function scheduleFollowUp(j: JourneyState, f: FollowUp): void {
-  j.followUps.push(f);
-  j.followUps.sort((a, b) => a.at - b.at || (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : 0));
-  if (j.followUps.length > BOUNDS.followUps) j.followUps.length = BOUNDS.followUps;
+  const due = [...j.followUps, f].sort((a, b) => a.at - b.at || (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : 0));
+  j.followUps = due.slice(0, BOUNDS.followUps);
 }
 
 /**
@@ -203,7 +203,7 @@ function learn(policy: Policy, j: JourneyState, learner: LearnerState, event: Cu
   const decision = j.recentDecisions.find((d) => d.id === id);
   if (!decision?.deliver || decision.learned) return learner;
   if (!constantsOf(policy).actionsById.has(decision.actionId)) return learner;
-  decision.learned = true;
+  j.recentDecisions = j.recentDecisions.map((d) => (d === decision ? { ...d, learned: true } : d));
   return observe(learner, decision.actionId, decision.stage, signal, o.eventTime, policy.learning.halfLifeDays);
 }
 
@@ -216,7 +216,9 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
     onEvent(journey, learner, event, decisionTime): StepResult<JourneyState, LearnerState> {
       const current = journey ?? initialJourney(policy, event.value.customerId);
       if (seenBefore(current, event.value.eventId)) return { journey: current, learner };
-      const j = cloneJourney(current);
+      // A shallow copy: nested state is shared with `current` and replaced where the event changes it
+      // (copy on write, see journey/transitions), so the caller's journey is never mutated.
+      const j = { ...current };
       rememberEvent(j, event.value.eventId, Math.max(current.rfm.lastEventTime ?? event.value.eventTime, event.value.eventTime));
       // Overdue time transitions happen first, silently: the customer is back, so no timer decision.
       advanceTo(j, policy, event.value.eventTime);
@@ -241,7 +243,7 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
       const transitionDue = due !== undefined && due.at <= dueAt;
       const followUpDue = followUp !== undefined && followUp.at <= dueAt;
       if (!transitionDue && !followUpDue) return { journey, learner };
-      const j = cloneJourney(journey);
+      const j = { ...journey };
       // One thing per call, in time order; at the same instant the stage moves first, then the follow-up.
       if (followUpDue && (!transitionDue || followUp.at < due.at)) {
         const decision = decideFollowUp(policy, j, learner, j.followUps[0]!, decisionTime);

@@ -1,6 +1,7 @@
 /**
- * How events and time move a journey. Everything is driven by event time; functions here mutate the
- * (already cloned) state they are given.
+ * How events and time move a journey. Everything is driven by event time. Functions here set fields
+ * of the journey object they are given (a fresh shallow copy, see nba.ts) but never mutate a nested
+ * object or array: those are shared with the caller's journey, so a change replaces them (copy on write).
  *
  * Stages: AWARENESS -(browse with intent)-> CONSIDERATION -(purchase)-> PURCHASE -(purchaseStageHours)->
  * RETENTION, or ADVOCACY once repeat purchases meet a promoter NPS. Complaints, negative sentiment,
@@ -88,17 +89,29 @@ export function prune(j: JourneyState, policy: Policy): void {
   const now = j.rfm.lastEventTime;
   if (now === null) return;
   const s = j.suppressions;
-  for (const [action, until] of Object.entries(s.actions)) if (until <= now) delete s.actions[action];
-  if (s.marketingUntil !== null && s.marketingUntil <= now) s.marketingUntil = null;
+  let expired = s.marketingUntil !== null && s.marketingUntil <= now;
+  for (const action in s.actions) if (s.actions[action]! <= now) expired = true;
+  if (expired) {
+    j.suppressions = {
+      actions: Object.fromEntries(Object.entries(s.actions).filter(([, until]) => until > now)),
+      marketingUntil: s.marketingUntil !== null && s.marketingUntil <= now ? null : s.marketingUntil,
+    };
+  }
+  // Rebuilt only when something is dropped: prune runs on every event.
   const intentAge = days(policy.journey.openIntentMaxDays);
-  j.openIntents = j.openIntents.filter((i) => now - i.updatedAt < intentAge);
+  if (j.openIntents.some((i) => now - i.updatedAt >= intentAge)) j.openIntents = j.openIntents.filter((i) => now - i.updatedAt < intentAge);
   const retention = constantsOf(policy).contactRetentionMs;
-  j.contacts = j.contacts.filter((c) => now - c.at < retention).slice(-BOUNDS.contacts);
+  if (j.contacts.length > BOUNDS.contacts || j.contacts.some((c) => now - c.at >= retention)) {
+    j.contacts = j.contacts.filter((c) => now - c.at < retention).slice(-BOUNDS.contacts);
+  }
 }
 
+/** Every event moves the clock, so `rfm` is copied here once per event (applyEvent's first step). */
 function touch(j: JourneyState, at: number, activity: boolean): void {
-  j.rfm.lastEventTime = Math.max(j.rfm.lastEventTime ?? at, at);
-  if (activity) j.rfm.lastActivityTime = Math.max(j.rfm.lastActivityTime ?? at, at);
+  const r = { ...j.rfm };
+  r.lastEventTime = Math.max(r.lastEventTime ?? at, at);
+  if (activity) r.lastActivityTime = Math.max(r.lastActivityTime ?? at, at);
+  j.rfm = r;
   if (j.stageEnteredAt === null) j.stageEnteredAt = at;
 }
 
@@ -144,7 +157,7 @@ function onChat(j: JourneyState, policy: Policy, e: ChatEvent): void {
 
 function onPurchase(j: JourneyState, policy: Policy, e: PurchaseEvent): void {
   touch(j, e.eventTime, true);
-  const r = j.rfm;
+  const r = j.rfm; // touch's fresh copy
   const halfLife = days(policy.journey.frequencyHalfLifeDays);
   if (r.frequencyAt === null || e.eventTime >= r.frequencyAt) {
     const decay = r.frequencyAt === null ? 0 : 2 ** (-(e.eventTime - r.frequencyAt) / halfLife);
@@ -180,15 +193,17 @@ function isContactChannel(channel: string): channel is ContactChannel {
 function onOutcome(j: JourneyState, policy: Policy, e: ActionOutcome): void {
   touch(j, e.eventTime, e.outcome === 'CLICKED' || e.outcome === 'CONVERTED');
   const s = policy.contactPolicy.suppression;
+  const current = j.suppressions;
   switch (e.outcome) {
     case 'DISMISSED': {
       const until = e.eventTime + days(s.dismissedDays);
-      j.suppressions.actions[e.actionId] = Math.max(j.suppressions.actions[e.actionId] ?? until, until);
+      const actionId = intern(e.actionId);
+      j.suppressions = { ...current, actions: { ...current.actions, [actionId]: Math.max(current.actions[actionId] ?? until, until) } };
       break;
     }
     case 'COMPLAINED': {
       const until = e.eventTime + days(s.complainedDays);
-      j.suppressions.marketingUntil = Math.max(j.suppressions.marketingUntil ?? until, until);
+      j.suppressions = { ...current, marketingUntil: Math.max(current.marketingUntil ?? until, until) };
       break;
     }
     case 'UNSUBSCRIBED':
@@ -198,8 +213,10 @@ function onOutcome(j: JourneyState, policy: Policy, e: ActionOutcome): void {
       break;
   }
   const id = decisionFingerprint(e.decisionId);
-  const decision = j.recentDecisions.find((d) => d.id === id);
-  if (decision) decision.outcome = intern(e.outcome);
+  if (j.recentDecisions.some((d) => d.id === id)) {
+    const outcome = intern(e.outcome);
+    j.recentDecisions = j.recentDecisions.map((d) => (d.id === id ? { ...d, outcome } : d));
+  }
 }
 
 function onConsent(j: JourneyState, e: ConsentChange): void {

@@ -23,7 +23,9 @@ function encode(type: Type, value: unknown): Buffer {
     scratch = Buffer.allocUnsafe(2 * (scratch.length - end));
     end = type.encode(value, scratch, 0);
   }
-  return Buffer.from(scratch.subarray(0, end));
+  const out = Buffer.allocUnsafe(end); // small records come from Node's shared pool
+  scratch.copy(out, 0, 0, end);
+  return out;
 }
 
 function decode(type: Type, bytes: Buffer, what: string): unknown {

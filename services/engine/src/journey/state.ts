@@ -16,7 +16,8 @@
  * - followUps: 5 deferred actions (timing experiments), the oldest dropped beyond that.
  *
  * Heap: ids in the histories are 52-bit fingerprints (numbers, see ./fingerprint), enum-like strings
- * are interned, and `consent` and `experiments` are shared immutable objects, replaced, never mutated.
+ * are interned, and `consent`, `experiments` and empty `suppressions` are shared immutable objects,
+ * replaced, never mutated.
  */
 import type { Channel, ChatIntent, ExperimentArm, JourneyStage, OutcomeKind } from '@nextact/core';
 import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
@@ -147,6 +148,9 @@ export function withConsent(consent: Consent, channel: ContactChannel, granted: 
 
 const NO_EXPERIMENTS: JourneyState['experiments'] = Object.freeze({});
 
+/** Most journeys have no suppression: they share this one (suppressions are replaced, never mutated). */
+export const NO_SUPPRESSIONS: JourneyState['suppressions'] = Object.freeze({ actions: Object.freeze({}), marketingUntil: null });
+
 export function initialJourney(policy: Policy, customerId: string): JourneyState {
   return {
     v: JOURNEY_SCHEMA_VERSION,
@@ -174,7 +178,7 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     consent: sharedConsent(policy.defaults.consent),
     timeZone: null,
     contacts: [],
-    suppressions: { actions: {}, marketingUntil: null },
+    suppressions: NO_SUPPRESSIONS,
     experiments: NO_EXPERIMENTS,
     recentDecisions: [],
     seenEvents: [],
@@ -196,6 +200,7 @@ export function shareStrings(j: JourneyState): JourneyState {
     c.channel = intern(c.channel);
     c.actionId = intern(c.actionId);
   }
+  if (j.suppressions.marketingUntil === null && Object.keys(j.suppressions.actions).length === 0) j.suppressions = NO_SUPPRESSIONS;
   const experiments = Object.entries(j.experiments);
   j.experiments = experiments.length === 0 ? NO_EXPERIMENTS : Object.fromEntries(experiments.map(([id, arm]) => [intern(id), intern(arm)]));
   for (const d of j.recentDecisions) {

@@ -16,7 +16,7 @@ import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/ty
 import { days, hours } from '../policy/units';
 import { decisionFingerprint, eventFingerprint } from './fingerprint';
 import { intern } from './intern';
-import { BOUNDS, type ChurnCause, type JourneyState, withConsent } from './state';
+import { BOUNDS, type ChurnCause, type JourneyState, NO_SUPPRESSIONS, withConsent } from './state';
 
 export function hasOpenComplaint(j: JourneyState, policy: Policy): boolean {
   return j.openIntents.some((i) => policy.mood.complaintIntents.includes(i.intent));
@@ -92,10 +92,9 @@ export function prune(j: JourneyState, policy: Policy): void {
   let expired = s.marketingUntil !== null && s.marketingUntil <= now;
   for (const action in s.actions) if (s.actions[action]! <= now) expired = true;
   if (expired) {
-    j.suppressions = {
-      actions: Object.fromEntries(Object.entries(s.actions).filter(([, until]) => until > now)),
-      marketingUntil: s.marketingUntil !== null && s.marketingUntil <= now ? null : s.marketingUntil,
-    };
+    const actions = Object.fromEntries(Object.entries(s.actions).filter(([, until]) => until > now));
+    const marketingUntil = s.marketingUntil !== null && s.marketingUntil <= now ? null : s.marketingUntil;
+    j.suppressions = marketingUntil === null && Object.keys(actions).length === 0 ? NO_SUPPRESSIONS : { actions, marketingUntil };
   }
   // Rebuilt only when something is dropped: prune runs on every event.
   const intentAge = days(policy.journey.openIntentMaxDays);

@@ -1,6 +1,6 @@
 import { avroType, ErrorCodes } from '@nextact/core';
 import { decisionFingerprint, eventFingerprint } from '../../src/journey/fingerprint';
-import { BOUNDS, type JourneyState } from '../../src/journey/state';
+import { BOUNDS, type JourneyState, NO_SUPPRESSIONS } from '../../src/journey/state';
 import type { LearnerState } from '../../src/policy/learner';
 import { browse, chat, consent, DAY, domainFor, HOUR, purchase, survey, T0, WALL } from '../policy/helpers';
 
@@ -209,6 +209,8 @@ describe('journey facts', () => {
     });
     // Read back, the enum-like strings and consent are the shared instances.
     expect(domain.deserialiseJourney(bytes).consent).toBe(j.consent);
+    expect(j.suppressions).toBe(NO_SUPPRESSIONS);
+    expect(domain.deserialiseJourney(bytes).suppressions).toBe(NO_SUPPRESSIONS);
     const future = avroType('nextact.Journey').toBuffer({ ...j, v: 3 });
     expect(() => domain.deserialiseJourney(future)).toThrow(
       expect.objectContaining({ code: ErrorCodes.DECODE, message: expect.stringContaining('schema version 3') }),

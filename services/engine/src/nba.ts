@@ -9,7 +9,7 @@ import type { DecisionDomain, StepResult } from './domain';
 import { deserialiseJourney, deserialiseLearner, serialiseJourney, serialiseLearner } from './journey/codec';
 import { decisionFingerprint } from './journey/fingerprint';
 import { intern } from './journey/intern';
-import { BOUNDS, type FollowUp, initialJourney, type JourneyState } from './journey/state';
+import { BOUNDS, type FollowUp, initialJourney, type JourneyState, listOrEmpty } from './journey/state';
 import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
 import { constantsOf } from './policy/derived';
@@ -152,7 +152,7 @@ function scheduleFollowUp(j: JourneyState, f: FollowUp): void {
  * draw is made, so the logged probability is 1; the arm is the deferring experiment's CONTROL.
  */
 export function decideFollowUp(policy: Policy, j: JourneyState, learner: LearnerState, f: FollowUp, decisionTime: number): Decision {
-  j.followUps = j.followUps.filter((x) => x.decisionId !== f.decisionId);
+  j.followUps = listOrEmpty(j.followUps.filter((x) => x.decisionId !== f.decisionId));
   const triggerEventId = `followup:${f.decisionId}`;
   const { actionsById, doNothing: maybeDoNothing } = constantsOf(policy);
   const action = actionsById.get(f.actionId);

@@ -16,8 +16,8 @@
  * - followUps: 5 deferred actions (timing experiments), the oldest dropped beyond that.
  *
  * Heap: ids in the histories are 52-bit fingerprints (numbers, see ./fingerprint), enum-like strings
- * are interned, and `consent`, `experiments` and empty `suppressions` are shared immutable objects,
- * replaced, never mutated.
+ * are interned, and `consent`, `experiments`, empty `suppressions` and empty lists are shared
+ * immutable objects, replaced, never mutated.
  */
 import type { Channel, ChatIntent, ExperimentArm, JourneyStage, OutcomeKind } from '@nextact/core';
 import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
@@ -148,6 +148,13 @@ export function withConsent(consent: Consent, channel: ContactChannel, granted: 
 
 const NO_EXPERIMENTS: JourneyState['experiments'] = Object.freeze({});
 
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** The list itself, or when it is empty the one shared, frozen empty list (a JS array costs 32 bytes even empty). */
+export function listOrEmpty<T>(list: T[]): T[] {
+  return list.length === 0 ? (EMPTY as unknown as T[]) : list;
+}
+
 /** Most journeys have no suppression: they share this one (suppressions are replaced, never mutated). */
 export const NO_SUPPRESSIONS: JourneyState['suppressions'] = Object.freeze({ actions: Object.freeze({}), marketingUntil: null });
 
@@ -168,8 +175,8 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
       frequency: 0,
       frequencyAt: null,
     },
-    interests: [],
-    openIntents: [],
+    interests: listOrEmpty([]),
+    openIntents: listOrEmpty([]),
     lastSentiment: null,
     nps: null,
     csat: null,
@@ -177,13 +184,13 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     lastComplaintAt: null,
     consent: sharedConsent(policy.defaults.consent),
     timeZone: null,
-    contacts: [],
+    contacts: listOrEmpty([]),
     suppressions: NO_SUPPRESSIONS,
     experiments: NO_EXPERIMENTS,
-    recentDecisions: [],
-    seenEvents: [],
-    seenEventsAt: [],
-    followUps: [],
+    recentDecisions: listOrEmpty([]),
+    seenEvents: listOrEmpty([]),
+    seenEventsAt: listOrEmpty([]),
+    followUps: listOrEmpty([]),
   };
 }
 
@@ -192,7 +199,11 @@ export function shareStrings(j: JourneyState): JourneyState {
   j.stage = intern(j.stage);
   j.previousStage = internOrNull(j.previousStage);
   j.churnCause = internOrNull(j.churnCause);
-  j.interests = j.interests.map(intern);
+  j.interests = listOrEmpty(j.interests.map(intern));
+  j.openIntents = listOrEmpty(j.openIntents);
+  j.contacts = listOrEmpty(j.contacts);
+  j.recentDecisions = listOrEmpty(j.recentDecisions);
+  j.followUps = listOrEmpty(j.followUps);
   for (const i of j.openIntents) i.intent = intern(i.intent);
   j.consent = sharedConsent(j.consent);
   j.timeZone = internOrNull(j.timeZone);

@@ -16,7 +16,7 @@ import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/ty
 import { days, hours } from '../policy/units';
 import { decisionFingerprint, eventFingerprint } from './fingerprint';
 import { intern } from './intern';
-import { BOUNDS, type ChurnCause, type JourneyState, NO_SUPPRESSIONS, withConsent } from './state';
+import { BOUNDS, type ChurnCause, type JourneyState, listOrEmpty, NO_SUPPRESSIONS, withConsent } from './state';
 
 export function hasOpenComplaint(j: JourneyState, policy: Policy): boolean {
   return j.openIntents.some((i) => policy.mood.complaintIntents.includes(i.intent));
@@ -98,10 +98,10 @@ export function prune(j: JourneyState, policy: Policy): void {
   }
   // Rebuilt only when something is dropped: prune runs on every event.
   const intentAge = days(policy.journey.openIntentMaxDays);
-  if (j.openIntents.some((i) => now - i.updatedAt >= intentAge)) j.openIntents = j.openIntents.filter((i) => now - i.updatedAt < intentAge);
+  if (j.openIntents.some((i) => now - i.updatedAt >= intentAge)) j.openIntents = listOrEmpty(j.openIntents.filter((i) => now - i.updatedAt < intentAge));
   const retention = constantsOf(policy).contactRetentionMs;
   if (j.contacts.length > BOUNDS.contacts || j.contacts.some((c) => now - c.at >= retention)) {
-    j.contacts = j.contacts.filter((c) => now - c.at < retention).slice(-BOUNDS.contacts);
+    j.contacts = listOrEmpty(j.contacts.filter((c) => now - c.at < retention).slice(-BOUNDS.contacts));
   }
 }
 
@@ -134,7 +134,7 @@ function onChat(j: JourneyState, policy: Policy, e: ChatEvent): void {
   const others = j.openIntents.filter((i) => i.conversationId !== e.conversationId);
   const mine = j.openIntents.filter((i) => i.conversationId === e.conversationId);
   if (e.resolved) {
-    j.openIntents = others;
+    j.openIntents = listOrEmpty(others);
   } else {
     const existing = mine.find((i) => i.intent === e.intent);
     const updated = mine.filter((i) => i.intent !== e.intent).map((i) => ({ ...i, sentiment: e.sentiment, updatedAt: Math.max(i.updatedAt, e.eventTime) }));

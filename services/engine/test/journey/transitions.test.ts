@@ -211,6 +211,9 @@ describe('journey facts', () => {
     expect(domain.deserialiseJourney(bytes).consent).toBe(j.consent);
     expect(j.suppressions).toBe(NO_SUPPRESSIONS);
     expect(domain.deserialiseJourney(bytes).suppressions).toBe(NO_SUPPRESSIONS);
+    // Empty lists are one shared, frozen array, decoded or new.
+    expect(domain.deserialiseJourney(bytes).followUps).toBe(domain.initialJourney('other').followUps);
+    expect(Object.isFrozen(j.followUps) && j.followUps.length === 0).toBe(true);
     const future = avroType('nextact.Journey').toBuffer({ ...j, v: 3 });
     expect(() => domain.deserialiseJourney(future)).toThrow(
       expect.objectContaining({ code: ErrorCodes.DECODE, message: expect.stringContaining('schema version 3') }),

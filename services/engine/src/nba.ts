@@ -1,36 +1,31 @@
 /**
  * The next-best-action decision domain: journey state + policy + learner -> decisions.
- * Pure and deterministic (see domain.ts): inputs are never mutated, time is the event time, and the
- * only randomness is a hash of the decision id, which is itself a hash of the trigger and policy version.
+ * Pure and deterministic (see domain.ts): inputs are never mutated (each step copies the journey's top
+ * level and replaces only the nested parts it changes), time is the event time, and the
+ * only randomness is the selection draw, taken from the same hash of trigger and policy version as the decision id.
  */
 import type { Channel, CustomerEvent, Decision, ExperimentArm } from '@nextact/core';
 import type { DecisionDomain, StepResult } from './domain';
-import {
-  BOUNDS,
-  cloneJourney,
-  deserialiseJourney,
-  erasedJourney,
-  type FollowUp,
-  initialJourney,
-  type JourneyState,
-  pushBounded,
-  serialiseJourney,
-} from './journey/state';
-import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent } from './journey/transitions';
+import { deserialiseJourney, deserialiseLearner, serialiseJourney, serialiseLearner } from './journey/codec';
+import { decisionFingerprint } from './journey/fingerprint';
+import { intern } from './journey/intern';
+import { BOUNDS, erasedJourney, type FollowUp, initialJourney, type JourneyState, listOrEmpty } from './journey/state';
+import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
+import { constantsOf } from './policy/derived';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
 import { evaluateGates, type GateContext } from './policy/gates';
-import { sha256Hex, uniformFromSeed } from './policy/hash';
-import { deserialiseLearner, initialLearner, type LearnerState, observe, outcomeSignal, serialiseLearner } from './policy/learner';
+import { decisionDigest } from './policy/hash';
+import { initialLearner, type LearnerState, observe, outcomeSignal } from './policy/learner';
 import { triggerOf } from './policy/triggers';
 import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './policy/types';
-import { days, hours } from './policy/units';
+import { hours } from './policy/units';
 
 export const DECISION_SCHEMA_VERSION = 1;
 export const TIMER_TRIGGER_TYPE = 'TIMER';
 
 export function decisionIdFor(triggerEventId: string, policyVersion: string): string {
-  return sha256Hex(`${triggerEventId}|${policyVersion}`).slice(0, 32);
+  return decisionDigest(triggerEventId, policyVersion).decisionId;
 }
 
 export function timerEventId(customerId: string, kind: string, at: number): string {
@@ -44,10 +39,11 @@ interface Trigger {
   eventTime: number;
 }
 
-/** Gates, arbitration, selection and experiment arm for one trigger; records the decision in the (cloned) journey. */
+/** Gates, arbitration, selection and experiment arm for one trigger; records the decision in `j` (a fresh shallow copy). */
 export function decide(policy: Policy, j: JourneyState, learner: LearnerState, trigger: Trigger, decisionTime: number): Decision {
   const now = trigger.eventTime;
-  const decisionId = decisionIdFor(trigger.eventId, policy.version);
+  const constants = constantsOf(policy);
+  const { decisionId, draw } = decisionDigest(trigger.eventId, policy.version);
   const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, trigger.kind, now, policy.actions);
 
   const eligible = candidates.filter((c) => c.eligible);
@@ -55,7 +51,7 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
     eligible.map((c) => c.score),
     policy.arbitration.temperature,
   );
-  const index = pick(probabilities, uniformFromSeed(`select:${decisionId}`));
+  const index = pick(probabilities, draw);
   const chosen = eligible[index]!;
   const channel = channels.get(chosen.actionId) ?? 'NONE';
 
@@ -63,10 +59,13 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
   let arm: ExperimentArm = 'NONE';
   let deliver = chosen.actionId !== DO_NOTHING;
   if (experiment) {
-    const assigned = j.experiments[experiment.id] ?? hashArm(experiment.id, j.customerId, experiment.controlShare);
-    j.experiments[experiment.id] = assigned;
+    let assigned = j.experiments[experiment.id];
+    if (assigned === undefined) {
+      assigned = hashArm(experiment.id, j.customerId, experiment.controlShare);
+      j.experiments = { ...j.experiments, [experiment.id]: assigned };
+    }
     arm = assigned;
-    reasons.push(`EXPERIMENT:${experiment.id}:${arm}`);
+    reasons.push(constants.experimentReasons.get(experiment.id)![assigned]);
     if (arm === 'CONTROL') {
       deliver = false;
       const deferHours = deferHoursOf(experiment);
@@ -76,9 +75,9 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
       }
     }
   }
-  reasons.push(`SELECTED:${chosen.actionId}`);
+  reasons.push(constants.actionReasons.get(chosen.actionId)!.selected);
   if (unhappy) reasons.unshift('CONTEXT:UNHAPPY');
-  reasons.unshift(`TRIGGER:${trigger.kind}`);
+  reasons.unshift(constants.triggerReasons[trigger.kind]);
   return record(policy, j, {
     decisionId,
     customerId: j.customerId,
@@ -104,8 +103,9 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
 /** Gates and scores for the given actions at one decision point; every gate outcome becomes a reason code. */
 function assess(policy: Policy, j: JourneyState, learner: LearnerState, kind: TriggerKind, now: number, actions: readonly ActionSpec[]) {
   const unhappy = isUnhappy(j, policy, now);
-  const fatigueWindow = days(policy.contactPolicy.fatigueWindowDays);
-  const recentContacts = j.contacts.filter((c) => now - c.at < fatigueWindow).length;
+  const fatigueWindow = constantsOf(policy).fatigueWindowMs;
+  let recentContacts = 0;
+  for (const c of j.contacts) if (now - c.at < fatigueWindow) recentContacts++;
   const gateCtx: GateContext = { policy, journey: j, trigger: kind, now, unhappy };
   const scoreCtx: ScoringContext = { policy, learner, stage: j.stage, trigger: kind, unhappy, recentContacts, now };
   const reasons: string[] = [];
@@ -121,23 +121,20 @@ function assess(policy: Policy, j: JourneyState, learner: LearnerState, kind: Tr
 
 /** Remembers the decision in the journey; a delivered one also enters the contact history (caps, cooldowns). */
 function record(policy: Policy, j: JourneyState, d: Decision): Decision {
-  pushBounded(
-    j.recentDecisions,
-    {
-      decisionId: d.decisionId,
-      actionId: d.actionId,
-      channel: d.channel,
-      stage: d.journeyStage,
-      at: d.eventTime,
-      deliver: d.deliver,
-      outcome: null,
-      learned: false,
-    },
-    BOUNDS.recentDecisions,
-  );
+  const remembered = {
+    id: decisionFingerprint(d.decisionId),
+    actionId: d.actionId,
+    stage: d.journeyStage,
+    at: d.eventTime,
+    deliver: d.deliver,
+    outcome: null,
+    learned: false,
+  };
+  // A new array of exact length: push would leave spare capacity in every journey.
+  j.recentDecisions = [...j.recentDecisions.slice(1 - BOUNDS.recentDecisions), remembered];
   if (d.deliver) {
-    const transactional = policy.actions.find((a) => a.id === d.actionId)?.transactional ?? false;
-    j.contacts.push({ at: d.eventTime, channel: d.channel, actionId: d.actionId, transactional });
+    const transactional = constantsOf(policy).actionsById.get(d.actionId)?.transactional ?? false;
+    j.contacts = [...j.contacts, { at: d.eventTime, channel: intern(d.channel), actionId: d.actionId, transactional }];
     prune(j, policy);
   }
   return d;
@@ -145,9 +142,8 @@ function record(policy: Policy, j: JourneyState, d: Decision): Decision {
 
 /** Keeps follow-ups ordered by due time; beyond the bound the latest-due ones are dropped. */
 function scheduleFollowUp(j: JourneyState, f: FollowUp): void {
-  j.followUps.push(f);
-  j.followUps.sort((a, b) => a.at - b.at || (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : 0));
-  if (j.followUps.length > BOUNDS.followUps) j.followUps.length = BOUNDS.followUps;
+  const due = [...j.followUps, f].sort((a, b) => a.at - b.at || (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : 0));
+  j.followUps = due.slice(0, BOUNDS.followUps);
 }
 
 /**
@@ -156,10 +152,11 @@ function scheduleFollowUp(j: JourneyState, f: FollowUp): void {
  * draw is made, so the logged probability is 1; the arm is the deferring experiment's CONTROL.
  */
 export function decideFollowUp(policy: Policy, j: JourneyState, learner: LearnerState, f: FollowUp, decisionTime: number): Decision {
-  j.followUps = j.followUps.filter((x) => x.decisionId !== f.decisionId);
+  j.followUps = listOrEmpty(j.followUps.filter((x) => x.decisionId !== f.decisionId));
   const triggerEventId = `followup:${f.decisionId}`;
-  const action = policy.actions.find((a) => a.id === f.actionId);
-  const doNothing = policy.actions.find((a) => a.id === DO_NOTHING)!;
+  const { actionsById, doNothing: maybeDoNothing } = constantsOf(policy);
+  const action = actionsById.get(f.actionId);
+  const doNothing = maybeDoNothing!;
   const considered = action && action.id !== DO_NOTHING ? [action, doNothing] : [doNothing];
   const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, 'FOLLOW_UP', f.at, considered);
   if (!action) reasons.push(`FOLLOW_UP_UNKNOWN_ACTION:${f.actionId}`);
@@ -202,10 +199,11 @@ function learn(policy: Policy, j: JourneyState, learner: LearnerState, event: Cu
   const o = event.value;
   const signal = outcomeSignal(o.outcome);
   if (signal === undefined) return learner;
-  const decision = j.recentDecisions.find((d) => d.decisionId === o.decisionId);
+  const id = decisionFingerprint(o.decisionId);
+  const decision = j.recentDecisions.find((d) => d.id === id);
   if (!decision?.deliver || decision.learned) return learner;
-  if (!policy.actions.some((a) => a.id === decision.actionId)) return learner;
-  decision.learned = true;
+  if (!constantsOf(policy).actionsById.has(decision.actionId)) return learner;
+  j.recentDecisions = j.recentDecisions.map((d) => (d === decision ? { ...d, learned: true } : d));
   return observe(learner, decision.actionId, decision.stage, signal, o.eventTime, policy.learning.halfLifeDays);
 }
 
@@ -223,9 +221,11 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
       }
       if (journey?.erasedAt != null) return { journey, learner };
       const current = journey ?? initialJourney(policy, event.value.customerId);
-      if (current.recentEventIds.includes(event.value.eventId)) return { journey: current, learner };
-      const j = cloneJourney(current);
-      rememberEvent(j, event.value.eventId);
+      if (seenBefore(current, event.value.eventId)) return { journey: current, learner };
+      // A shallow copy: nested state is shared with `current` and replaced where the event changes it
+      // (copy on write, see journey/transitions), so the caller's journey is never mutated.
+      const j = { ...current };
+      rememberEvent(j, event.value.eventId, Math.max(current.rfm.lastEventTime ?? event.value.eventTime, event.value.eventTime));
       // Overdue time transitions happen first, silently: the customer is back, so no timer decision.
       advanceTo(j, policy, event.value.eventTime);
       applyEvent(j, policy, event);
@@ -249,7 +249,7 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
       const transitionDue = due !== undefined && due.at <= dueAt;
       const followUpDue = followUp !== undefined && followUp.at <= dueAt;
       if (!transitionDue && !followUpDue) return { journey, learner };
-      const j = cloneJourney(journey);
+      const j = { ...journey };
       // One thing per call, in time order; at the same instant the stage moves first, then the follow-up.
       if (followUpDue && (!transitionDue || followUp.at < due.at)) {
         const decision = decideFollowUp(policy, j, learner, j.followUps[0]!, decisionTime);

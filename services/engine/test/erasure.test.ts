@@ -1,5 +1,6 @@
 import { type CustomerEvent, validateRecord } from '@nextact/core';
-import { deserialiseJourney, erasedJourney, initialJourney } from '../src/journey/state';
+import { deserialiseJourney } from '../src/journey/codec';
+import { erasedJourney, initialJourney } from '../src/journey/state';
 import { createNbaDomain } from '../src/nba';
 import { browse, chat, DAY, outcome, purchase, shippedPolicy, survey, T0, WALL } from './policy/helpers';
 
@@ -25,7 +26,7 @@ describe('erasure in the decision domain', () => {
     step = domain.onEvent(step.journey, step.learner, chat('cust-e', T0 - 2 * DAY, { intent: 'COMPLAINT', sentiment: -0.8 }), WALL);
     step = domain.onEvent(step.journey, step.learner, survey('cust-e', T0 - DAY, 3), WALL);
     expect(step.journey.rfm.purchaseCount).toBe(1);
-    expect(step.journey.recentEventIds.length).toBeGreaterThan(0);
+    expect(step.journey.seenEvents.length).toBeGreaterThan(0);
 
     const erased = domain.onEvent(step.journey, step.learner, erasure('cust-e', T0), WALL);
     expect(erased.decision).toBeUndefined();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type CustomerEvent, type Decision, validateRecord } from '@nextact/core';
+import { decisionFingerprint } from '../src/journey/fingerprint';
 import type { JourneyState } from '../src/journey/state';
 import { createNbaDomain } from '../src/nba';
 import type { LearnerState } from '../src/policy/learner';
@@ -43,6 +44,53 @@ describe('createNbaDomain', () => {
     expect(a.decision!.candidates.find((c) => c.actionId === 'offer_discount')!.benefit).toBe(-3);
   });
 
+  it('never mutates a journey or learner it is given: every step works on frozen inputs (copy on write)', () => {
+    const deepFreeze = <T>(value: T): T => {
+      if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) deepFreeze(v);
+      }
+      return value;
+    };
+    let steps = 0;
+    let learner: LearnerState = deepFreeze(domain.initialLearner());
+    for (let c = 0; c < 40; c++) {
+      const id = `frozen-${c}`;
+      let journey: JourneyState | undefined;
+      const t = T0 + c * HOUR;
+      const feed = (e: CustomerEvent) => {
+        const r = domain.onEvent(journey, learner, e, WALL);
+        journey = deepFreeze(r.journey);
+        learner = deepFreeze(r.learner);
+        steps++;
+        return r.decision;
+      };
+      const script: CustomerEvent[] = [
+        consent(id, t, 'SMS', true, 'Europe/Berlin'),
+        browse(id, t + HOUR, { kind: 'ADD_TO_CART', category: `cat-${c % 4}` }),
+        purchase(id, t + 2 * HOUR, 1500),
+        chat(id, t + 3 * HOUR, { intent: 'COMPLAINT', sentiment: -0.8 }),
+        survey(id, t + 4 * HOUR, c % 2 === 0 ? 2 : 10, 3),
+        chat(id, t + 5 * HOUR, { intent: 'COMPLAINT', sentiment: 0.4, resolved: true }),
+        consent(id, t + 6 * HOUR, 'EMAIL', c % 3 !== 0),
+      ];
+      for (const e of script) {
+        const d = feed(e);
+        if (d?.deliver) {
+          feed(outcome(id, d.eventTime + HOUR, d.decisionId, d.actionId, d.channel, (['CLICKED', 'DISMISSED', 'COMPLAINED', 'UNSUBSCRIBED'] as const)[c % 4]!));
+          feed(outcome(id, d.eventTime + 2 * HOUR, d.decisionId, d.actionId, d.channel, 'CONVERTED'));
+        }
+      }
+      feed(browse(id, t + 40 * DAY, { kind: 'PAGE_VIEW' })); // prunes expired suppressions, intents and contacts
+      for (let due = domain.nextTimer(journey!); due !== undefined && due < T0 + 200 * DAY; due = domain.nextTimer(journey!)) {
+        journey = deepFreeze(domain.onTimer(journey!, learner, due, WALL).journey);
+        steps++;
+      }
+    }
+    expect(steps).toBeGreaterThan(400);
+    expect(Object.keys(learner.arms).length).toBeGreaterThan(0);
+  });
+
   it('ignores a duplicate event id: no state change, no decision', () => {
     const event = browse('cust-dup', T0);
     const first = domain.onEvent(undefined, domain.initialLearner(), event, WALL);
@@ -57,7 +105,7 @@ describe('createNbaDomain', () => {
     const r = domain.onEvent(undefined, domain.initialLearner(), browse('cust-rec', T0), WALL);
     const d = r.decision!;
     expect(r.journey.recentDecisions).toEqual([
-      { decisionId: d.decisionId, actionId: d.actionId, channel: d.channel, stage: 'CONSIDERATION', at: T0, deliver: d.deliver, outcome: null, learned: false },
+      { id: decisionFingerprint(d.decisionId), actionId: d.actionId, stage: 'CONSIDERATION', at: T0, deliver: d.deliver, outcome: null, learned: false },
     ]);
     expect(r.journey.contacts).toEqual(d.deliver ? [{ at: T0, channel: d.channel, actionId: d.actionId, transactional: false }] : []);
     expect(d.deliver).toBe(d.actionId !== 'do_nothing' && d.experimentArm !== 'CONTROL');
@@ -111,7 +159,8 @@ describe('createNbaDomain', () => {
     expect(new Set(decisions.map((d) => d.actionId)).size).toBeGreaterThanOrEqual(5);
     expect(Object.keys(learner.arms).length).toBeGreaterThan(0);
     for (const d of decisions) {
-      expect(validateRecord('nextact.Decision', d)).toEqual(d);
+      // The population's timers run 120 days past T0: judge event times as of then, not today's clock.
+      expect(validateRecord('nextact.Decision', d, { now: T0 + 120 * DAY })).toEqual(d);
       const eligible = d.candidates.filter((c) => c.eligible);
       const max = Math.max(...eligible.map((c) => c.score));
       const total = eligible.reduce((sum, c) => sum + Math.exp((c.score - max) / policy.arbitration.temperature), 0);

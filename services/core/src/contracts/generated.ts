@@ -89,6 +89,9 @@ export const ChatHandlerSymbols = ['BOT', 'AGENT'] as const;
 export type ChatIntent = 'PRODUCT_QUESTION' | 'ORDER_STATUS' | 'RETURN_REFUND' | 'BILLING' | 'COMPLAINT' | 'CANCEL' | 'OTHER';
 export const ChatIntentSymbols = ['PRODUCT_QUESTION', 'ORDER_STATUS', 'RETURN_REFUND', 'BILLING', 'COMPLAINT', 'CANCEL', 'OTHER'] as const;
 
+export type ChurnCause = 'INACTIVITY' | 'COMPLAINT' | 'SENTIMENT' | 'DETRACTOR';
+export const ChurnCauseSymbols = ['INACTIVITY', 'COMPLAINT', 'SENTIMENT', 'DETRACTOR'] as const;
+
 /** A customer granted or withdrew consent to be contacted on a channel, and their contact preferences. */
 export interface ConsentChange {
   /** Idempotency key, unique per event. */
@@ -195,9 +198,134 @@ export interface GammaGammaEstimate {
   logLikelihood: number;
 }
 
+/** One customer's journey state as the engine keeps it: the value of the journey changelog, keyed by customer id. Every history in it is bounded. */
+export interface Journey {
+  /** Journey state version (2 since this schema; 1 was JSON). */
+  v: number;
+  customerId: string;
+  stage: JourneyStage;
+  previousStage: null | JourneyStage;
+  /** Event time (epoch ms) the stage was entered; null before the first event. */
+  stageEnteredAt: null | number;
+  churnCause: null | ChurnCause;
+  rfm: JourneyRfm;
+  /** Most recent category first. */
+  interests: Array<string>;
+  openIntents: Array<JourneyOpenIntent>;
+  lastSentiment: null | JourneySentiment;
+  nps: null | JourneyScore;
+  csat: null | JourneyScore;
+  lastSurveyAt: null | number;
+  lastComplaintAt: null | number;
+  consent: JourneyConsent;
+  timeZone: null | string;
+  /** Delivered contacts, oldest first. */
+  contacts: Array<JourneyContact>;
+  suppressions: JourneySuppressions;
+  /** Experiment id to the customer's arm (never NONE). */
+  experiments: Record<string, ExperimentArm>;
+  /** Oldest first. */
+  recentDecisions: Array<JourneyRecentDecision>;
+  /** 52-bit fingerprints of processed event ids (the dedupe window), oldest first. */
+  seenEvents: Array<number>;
+  /** The journey clock when each of seenEvents was processed. */
+  seenEventsAt: Array<number>;
+  /** Actions deferred by a timing experiment, earliest due first. */
+  followUps: Array<JourneyFollowUp>;
+  /** Set once the customer was erased (right to be forgotten): the journey then holds only the id and this time, and later events of the id are ignored. */
+  erasedAt: null | number;
+}
+
+export interface JourneyConsent {
+  EMAIL: boolean;
+  PUSH: boolean;
+  SMS: boolean;
+  WEB: boolean;
+  CALL_CENTRE: boolean;
+  CHAT: boolean;
+}
+
+export interface JourneyContact {
+  at: number;
+  channel: Channel;
+  actionId: string;
+  transactional: boolean;
+}
+
+export interface JourneyFollowUp {
+  at: number;
+  actionId: string;
+  experimentId: string;
+  decisionId: string;
+}
+
+export interface JourneyOpenIntent {
+  conversationId: string;
+  intent: ChatIntent;
+  sentiment: number;
+  openedAt: number;
+  updatedAt: number;
+}
+
+export interface JourneyRecentDecision {
+  /** The decision id's first 52 bits: outcomes are matched by it. */
+  id: number;
+  actionId: string;
+  /** Stage at decision time: the learner's context. */
+  stage: JourneyStage;
+  at: number;
+  deliver: boolean;
+  outcome: null | OutcomeKind;
+  learned: boolean;
+}
+
+export interface JourneyRfm {
+  /** The journey clock: latest event time seen. */
+  lastEventTime: null | number;
+  lastActivityTime: null | number;
+  lastPurchaseTime: null | number;
+  purchaseCount: number;
+  /** Sum of order amounts in minor units (currencies are not converted). */
+  monetaryMinor: number;
+  /** Purchases with exponential decay, as of frequencyAt. */
+  frequency: number;
+  frequencyAt: null | number;
+}
+
+export interface JourneyScore {
+  score: number;
+  at: number;
+}
+
+export interface JourneySentiment {
+  value: number;
+  at: number;
+}
+
 /** Where a customer is in their journey, as the engine saw it. */
 export type JourneyStage = 'AWARENESS' | 'CONSIDERATION' | 'PURCHASE' | 'RETENTION' | 'ADVOCACY' | 'CHURN_RISK';
 export const JourneyStageSymbols = ['AWARENESS', 'CONSIDERATION', 'PURCHASE', 'RETENTION', 'ADVOCACY', 'CHURN_RISK'] as const;
+
+export interface JourneySuppressions {
+  /** Action id to the event time its suppression ends. */
+  actions: Record<string, number>;
+  marketingUntil: null | number;
+}
+
+/** One partition's learner: observed Beta-Bernoulli counts per action and journey stage (the policy's priors are added when read). The value of the learner's key in the journey changelog. */
+export interface Learner {
+  /** Learner state version (2 since this schema; 1 was JSON). */
+  v: number;
+  /** Key `actionId|stage`. */
+  arms: Record<string, LearnerArm>;
+}
+
+export interface LearnerArm {
+  successes: number;
+  failures: number;
+  /** Event time the counts are as of (decay); null in learners written before decay existed. */
+  at: null | number;
+}
 
 export interface LineItem {
   sku: string;
@@ -265,7 +393,7 @@ export interface SurveyResponse {
 }
 
 /** Full names of the top-level records, one Avro subject each. */
-export type RecordName = 'nextact.ActionOutcome' | 'nextact.BrowseEvent' | 'nextact.ChatEvent' | 'nextact.ConsentChange' | 'nextact.CustomerFuturesModel' | 'nextact.Decision' | 'nextact.ErasureRequest' | 'nextact.PurchaseEvent' | 'nextact.SurveyResponse';
+export type RecordName = 'nextact.ActionOutcome' | 'nextact.BrowseEvent' | 'nextact.ChatEvent' | 'nextact.ConsentChange' | 'nextact.CustomerFuturesModel' | 'nextact.Decision' | 'nextact.ErasureRequest' | 'nextact.Journey' | 'nextact.Learner' | 'nextact.PurchaseEvent' | 'nextact.SurveyResponse';
 
 export interface RecordTypes {
   'nextact.ActionOutcome': ActionOutcome;
@@ -275,6 +403,8 @@ export interface RecordTypes {
   'nextact.CustomerFuturesModel': CustomerFuturesModel;
   'nextact.Decision': Decision;
   'nextact.ErasureRequest': ErasureRequest;
+  'nextact.Journey': Journey;
+  'nextact.Learner': Learner;
   'nextact.PurchaseEvent': PurchaseEvent;
   'nextact.SurveyResponse': SurveyResponse;
 }
@@ -984,6 +1114,525 @@ export const schemas: Record<RecordName, unknown> = {
       }
     ],
     "doc": "Right to be forgotten: erase everything NextAct holds about a customer. Written to the customer's own partition of the customer-events topic, so it is ordered after every earlier event of that customer and every consumer applies it exactly once, in its normal transaction, also on replay. Carries no personal data beyond the customer id."
+  },
+  "nextact.Journey": {
+    "name": "nextact.Journey",
+    "type": "record",
+    "fields": [
+      {
+        "name": "v",
+        "type": "int",
+        "doc": "Journey state version (2 since this schema; 1 was JSON)."
+      },
+      {
+        "name": "customerId",
+        "type": "string"
+      },
+      {
+        "name": "stage",
+        "type": {
+          "name": "nextact.JourneyStage",
+          "type": "enum",
+          "symbols": [
+            "AWARENESS",
+            "CONSIDERATION",
+            "PURCHASE",
+            "RETENTION",
+            "ADVOCACY",
+            "CHURN_RISK"
+          ],
+          "doc": "Where a customer is in their journey, as the engine saw it."
+        }
+      },
+      {
+        "name": "previousStage",
+        "type": [
+          "null",
+          "nextact.JourneyStage"
+        ],
+        "default": null
+      },
+      {
+        "name": "stageEnteredAt",
+        "type": [
+          "null",
+          "long"
+        ],
+        "default": null,
+        "doc": "Event time (epoch ms) the stage was entered; null before the first event."
+      },
+      {
+        "name": "churnCause",
+        "type": [
+          "null",
+          {
+            "name": "nextact.ChurnCause",
+            "type": "enum",
+            "symbols": [
+              "INACTIVITY",
+              "COMPLAINT",
+              "SENTIMENT",
+              "DETRACTOR"
+            ]
+          }
+        ],
+        "default": null
+      },
+      {
+        "name": "rfm",
+        "type": {
+          "name": "nextact.JourneyRfm",
+          "type": "record",
+          "fields": [
+            {
+              "name": "lastEventTime",
+              "type": [
+                "null",
+                "long"
+              ],
+              "default": null,
+              "doc": "The journey clock: latest event time seen."
+            },
+            {
+              "name": "lastActivityTime",
+              "type": [
+                "null",
+                "long"
+              ],
+              "default": null
+            },
+            {
+              "name": "lastPurchaseTime",
+              "type": [
+                "null",
+                "long"
+              ],
+              "default": null
+            },
+            {
+              "name": "purchaseCount",
+              "type": "int"
+            },
+            {
+              "name": "monetaryMinor",
+              "type": "long",
+              "doc": "Sum of order amounts in minor units (currencies are not converted)."
+            },
+            {
+              "name": "frequency",
+              "type": "double",
+              "doc": "Purchases with exponential decay, as of frequencyAt."
+            },
+            {
+              "name": "frequencyAt",
+              "type": [
+                "null",
+                "long"
+              ],
+              "default": null
+            }
+          ]
+        }
+      },
+      {
+        "name": "interests",
+        "type": {
+          "type": "array",
+          "items": "string"
+        },
+        "doc": "Most recent category first."
+      },
+      {
+        "name": "openIntents",
+        "type": {
+          "type": "array",
+          "items": {
+            "name": "nextact.JourneyOpenIntent",
+            "type": "record",
+            "fields": [
+              {
+                "name": "conversationId",
+                "type": "string"
+              },
+              {
+                "name": "intent",
+                "type": {
+                  "name": "nextact.ChatIntent",
+                  "type": "enum",
+                  "symbols": [
+                    "PRODUCT_QUESTION",
+                    "ORDER_STATUS",
+                    "RETURN_REFUND",
+                    "BILLING",
+                    "COMPLAINT",
+                    "CANCEL",
+                    "OTHER"
+                  ]
+                }
+              },
+              {
+                "name": "sentiment",
+                "type": "double"
+              },
+              {
+                "name": "openedAt",
+                "type": "long"
+              },
+              {
+                "name": "updatedAt",
+                "type": "long"
+              }
+            ]
+          }
+        }
+      },
+      {
+        "name": "lastSentiment",
+        "type": [
+          "null",
+          {
+            "name": "nextact.JourneySentiment",
+            "type": "record",
+            "fields": [
+              {
+                "name": "value",
+                "type": "double"
+              },
+              {
+                "name": "at",
+                "type": "long"
+              }
+            ]
+          }
+        ],
+        "default": null
+      },
+      {
+        "name": "nps",
+        "type": [
+          "null",
+          {
+            "name": "nextact.JourneyScore",
+            "type": "record",
+            "fields": [
+              {
+                "name": "score",
+                "type": "int"
+              },
+              {
+                "name": "at",
+                "type": "long"
+              }
+            ]
+          }
+        ],
+        "default": null
+      },
+      {
+        "name": "csat",
+        "type": [
+          "null",
+          "nextact.JourneyScore"
+        ],
+        "default": null
+      },
+      {
+        "name": "lastSurveyAt",
+        "type": [
+          "null",
+          "long"
+        ],
+        "default": null
+      },
+      {
+        "name": "lastComplaintAt",
+        "type": [
+          "null",
+          "long"
+        ],
+        "default": null
+      },
+      {
+        "name": "consent",
+        "type": {
+          "name": "nextact.JourneyConsent",
+          "type": "record",
+          "fields": [
+            {
+              "name": "EMAIL",
+              "type": "boolean"
+            },
+            {
+              "name": "PUSH",
+              "type": "boolean"
+            },
+            {
+              "name": "SMS",
+              "type": "boolean"
+            },
+            {
+              "name": "WEB",
+              "type": "boolean"
+            },
+            {
+              "name": "CALL_CENTRE",
+              "type": "boolean"
+            },
+            {
+              "name": "CHAT",
+              "type": "boolean"
+            }
+          ]
+        }
+      },
+      {
+        "name": "timeZone",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null
+      },
+      {
+        "name": "contacts",
+        "type": {
+          "type": "array",
+          "items": {
+            "name": "nextact.JourneyContact",
+            "type": "record",
+            "fields": [
+              {
+                "name": "at",
+                "type": "long"
+              },
+              {
+                "name": "channel",
+                "type": {
+                  "name": "nextact.Channel",
+                  "type": "enum",
+                  "symbols": [
+                    "EMAIL",
+                    "PUSH",
+                    "SMS",
+                    "WEB",
+                    "CALL_CENTRE",
+                    "CHAT",
+                    "NONE"
+                  ],
+                  "doc": "A contact channel. NONE is the channel of the do-nothing action."
+                }
+              },
+              {
+                "name": "actionId",
+                "type": "string"
+              },
+              {
+                "name": "transactional",
+                "type": "boolean"
+              }
+            ]
+          }
+        },
+        "doc": "Delivered contacts, oldest first."
+      },
+      {
+        "name": "suppressions",
+        "type": {
+          "name": "nextact.JourneySuppressions",
+          "type": "record",
+          "fields": [
+            {
+              "name": "actions",
+              "type": {
+                "type": "map",
+                "values": "long"
+              },
+              "doc": "Action id to the event time its suppression ends."
+            },
+            {
+              "name": "marketingUntil",
+              "type": [
+                "null",
+                "long"
+              ],
+              "default": null
+            }
+          ]
+        }
+      },
+      {
+        "name": "experiments",
+        "type": {
+          "type": "map",
+          "values": {
+            "name": "nextact.ExperimentArm",
+            "type": "enum",
+            "symbols": [
+              "NONE",
+              "CONTROL",
+              "TREATMENT"
+            ]
+          }
+        },
+        "doc": "Experiment id to the customer's arm (never NONE)."
+      },
+      {
+        "name": "recentDecisions",
+        "type": {
+          "type": "array",
+          "items": {
+            "name": "nextact.JourneyRecentDecision",
+            "type": "record",
+            "fields": [
+              {
+                "name": "id",
+                "type": "long",
+                "doc": "The decision id's first 52 bits: outcomes are matched by it."
+              },
+              {
+                "name": "actionId",
+                "type": "string"
+              },
+              {
+                "name": "stage",
+                "type": "nextact.JourneyStage",
+                "doc": "Stage at decision time: the learner's context."
+              },
+              {
+                "name": "at",
+                "type": "long"
+              },
+              {
+                "name": "deliver",
+                "type": "boolean"
+              },
+              {
+                "name": "outcome",
+                "type": [
+                  "null",
+                  {
+                    "name": "nextact.OutcomeKind",
+                    "type": "enum",
+                    "symbols": [
+                      "DELIVERED",
+                      "OPENED",
+                      "CLICKED",
+                      "CONVERTED",
+                      "DISMISSED",
+                      "COMPLAINED",
+                      "UNSUBSCRIBED"
+                    ]
+                  }
+                ],
+                "default": null
+              },
+              {
+                "name": "learned",
+                "type": "boolean"
+              }
+            ]
+          }
+        },
+        "doc": "Oldest first."
+      },
+      {
+        "name": "seenEvents",
+        "type": {
+          "type": "array",
+          "items": "long"
+        },
+        "doc": "52-bit fingerprints of processed event ids (the dedupe window), oldest first."
+      },
+      {
+        "name": "seenEventsAt",
+        "type": {
+          "type": "array",
+          "items": "long"
+        },
+        "doc": "The journey clock when each of seenEvents was processed."
+      },
+      {
+        "name": "followUps",
+        "type": {
+          "type": "array",
+          "items": {
+            "name": "nextact.JourneyFollowUp",
+            "type": "record",
+            "fields": [
+              {
+                "name": "at",
+                "type": "long"
+              },
+              {
+                "name": "actionId",
+                "type": "string"
+              },
+              {
+                "name": "experimentId",
+                "type": "string"
+              },
+              {
+                "name": "decisionId",
+                "type": "string"
+              }
+            ]
+          }
+        },
+        "doc": "Actions deferred by a timing experiment, earliest due first."
+      },
+      {
+        "name": "erasedAt",
+        "type": [
+          "null",
+          "long"
+        ],
+        "default": null,
+        "doc": "Set once the customer was erased (right to be forgotten): the journey then holds only the id and this time, and later events of the id are ignored."
+      }
+    ],
+    "doc": "One customer's journey state as the engine keeps it: the value of the journey changelog, keyed by customer id. Every history in it is bounded."
+  },
+  "nextact.Learner": {
+    "name": "nextact.Learner",
+    "type": "record",
+    "fields": [
+      {
+        "name": "v",
+        "type": "int",
+        "doc": "Learner state version (2 since this schema; 1 was JSON)."
+      },
+      {
+        "name": "arms",
+        "type": {
+          "type": "map",
+          "values": {
+            "name": "nextact.LearnerArm",
+            "type": "record",
+            "fields": [
+              {
+                "name": "successes",
+                "type": "double"
+              },
+              {
+                "name": "failures",
+                "type": "double"
+              },
+              {
+                "name": "at",
+                "type": [
+                  "null",
+                  "long"
+                ],
+                "default": null,
+                "doc": "Event time the counts are as of (decay); null in learners written before decay existed."
+              }
+            ]
+          }
+        },
+        "doc": "Key `actionId|stage`."
+      }
+    ],
+    "doc": "One partition's learner: observed Beta-Bernoulli counts per action and journey stage (the policy's priors are added when read). The value of the learner's key in the journey changelog."
   },
   "nextact.PurchaseEvent": {
     "name": "nextact.PurchaseEvent",

@@ -1,8 +1,11 @@
 /**
- * Per-customer journey state, stored as JSON in the changelog (so: plain data, schema version `v`).
+ * Per-customer journey state, stored in the changelog (so: plain data, schema version `v`; the
+ * encoding is in ./codec, schema schemas/Journey.avsc).
  *
  * Bounds (state must not grow with a customer's history):
- * - recentEventIds: last 256 processed event ids (duplicate deliveries within that window are ignored);
+ * - seenEvents: fingerprints of processed event ids, at most 64 and none remembered more than an hour
+ *   of the journey's event time ago. Duplicates come from upstream retries, seconds to minutes apart;
+ *   the hour leaves a wide margin, and the count bounds a burst (a chat session) within the hour;
  * - contacts: last 50 delivered contacts, and none older than the longest of cap windows,
  *   cooldowns and the fatigue window (caps therefore allow at most 50 per window: the schema enforces it);
  * - recentDecisions: last 20 decisions (outcomes older than that are not learned from);
@@ -11,15 +14,21 @@
  * - suppressions: one expiry per action plus one for marketing, expired entries dropped;
  * - experiments: one arm per experiment id ever configured;
  * - followUps: 5 deferred actions (timing experiments), the oldest dropped beyond that.
+ *
+ * Heap: ids in the histories are 52-bit fingerprints (numbers, see ./fingerprint), enum-like strings
+ * are interned, and `consent`, `experiments`, empty `suppressions` and empty lists are shared
+ * immutable objects, replaced, never mutated.
  */
 import type { Channel, ChatIntent, ExperimentArm, JourneyStage, OutcomeKind } from '@nextact/core';
-import { ErrorCodes, NextActError } from '@nextact/core';
-import type { ContactChannel, Policy } from '../policy/types';
+import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
+import { decisionFingerprint, eventFingerprint } from './fingerprint';
+import { intern, internOrNull } from './intern';
 
-export const JOURNEY_SCHEMA_VERSION = 1;
+export const JOURNEY_SCHEMA_VERSION = 2;
 
 export const BOUNDS = {
-  recentEventIds: 256,
+  seenEvents: 64,
+  seenEventsWindowMs: 3_600_000,
   contacts: 50,
   recentDecisions: 20,
   interests: 10,
@@ -46,9 +55,9 @@ export interface Contact {
 }
 
 export interface RecentDecision {
-  decisionId: string;
+  /** The decision id's fingerprint (./fingerprint): outcomes are matched by it. */
+  id: number;
   actionId: string;
-  channel: Channel;
   /** Journey stage at decision time: the learner's context. */
   stage: JourneyStage;
   at: number;
@@ -99,16 +108,20 @@ export interface JourneyState {
   lastSurveyAt: number | null;
   /** Latest chat event with a complaint intent (mood.complaintIntents), resolved or not. */
   lastComplaintAt: number | null;
-  consent: Record<ContactChannel, boolean>;
+  /** Shared and frozen (one object per combination): replace it with `withConsent`, never mutate. */
+  consent: Consent;
   timeZone: string | null;
   /** Oldest first. */
   contacts: Contact[];
   suppressions: { actions: Record<string, number>; marketingUntil: number | null };
-  experiments: Record<string, Exclude<ExperimentArm, 'NONE'>>;
+  /** Replaced (copy on write) when an arm is assigned, never mutated: journeys share it. */
+  experiments: Readonly<Record<string, Exclude<ExperimentArm, 'NONE'>>>;
   /** Oldest first. */
   recentDecisions: RecentDecision[];
-  /** Oldest first. */
-  recentEventIds: string[];
+  /** Fingerprints of processed event ids, oldest first. */
+  seenEvents: number[];
+  /** The journey clock (latest event time) when each of seenEvents was processed. */
+  seenEventsAt: number[];
   /** Earliest due first. */
   followUps: FollowUp[];
   /**
@@ -117,6 +130,38 @@ export interface JourneyState {
    */
   erasedAt: number | null;
 }
+
+export type Consent = Readonly<Record<ContactChannel, boolean>>;
+
+const consents = new Map<number, Consent>();
+
+/** The one shared, frozen consent object with these grants. */
+export function sharedConsent(consent: Record<ContactChannel, boolean>): Consent {
+  let bits = 0;
+  for (let i = 0; i < CONTACT_CHANNELS.length; i++) if (consent[CONTACT_CHANNELS[i]!]) bits |= 1 << i;
+  let shared = consents.get(bits);
+  if (!shared) {
+    shared = Object.freeze(Object.fromEntries(CONTACT_CHANNELS.map((c, i) => [c, (bits & (1 << i)) !== 0])) as Record<ContactChannel, boolean>);
+    consents.set(bits, shared);
+  }
+  return shared;
+}
+
+export function withConsent(consent: Consent, channel: ContactChannel, granted: boolean): Consent {
+  return consent[channel] === granted ? consent : sharedConsent({ ...consent, [channel]: granted });
+}
+
+const NO_EXPERIMENTS: JourneyState['experiments'] = Object.freeze({});
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** The list itself, or when it is empty the one shared, frozen empty list (a JS array costs 32 bytes even empty). */
+export function listOrEmpty<T>(list: T[]): T[] {
+  return list.length === 0 ? (EMPTY as unknown as T[]) : list;
+}
+
+/** Most journeys have no suppression: they share this one (suppressions are replaced, never mutated). */
+export const NO_SUPPRESSIONS: JourneyState['suppressions'] = Object.freeze({ actions: Object.freeze({}), marketingUntil: null });
 
 export function initialJourney(policy: Policy, customerId: string): JourneyState {
   return {
@@ -135,21 +180,22 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
       frequency: 0,
       frequencyAt: null,
     },
-    interests: [],
-    openIntents: [],
+    interests: listOrEmpty([]),
+    openIntents: listOrEmpty([]),
     lastSentiment: null,
     nps: null,
     csat: null,
     lastSurveyAt: null,
     lastComplaintAt: null,
-    consent: { ...policy.defaults.consent },
+    consent: sharedConsent(policy.defaults.consent),
     timeZone: null,
-    contacts: [],
-    suppressions: { actions: {}, marketingUntil: null },
-    experiments: {},
-    recentDecisions: [],
-    recentEventIds: [],
-    followUps: [],
+    contacts: listOrEmpty([]),
+    suppressions: NO_SUPPRESSIONS,
+    experiments: NO_EXPERIMENTS,
+    recentDecisions: listOrEmpty([]),
+    seenEvents: listOrEmpty([]),
+    seenEventsAt: listOrEmpty([]),
+    followUps: listOrEmpty([]),
     erasedAt: null,
   };
 }
@@ -160,53 +206,73 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
  */
 export function erasedJourney(policy: Policy, customerId: string, erasedAt: number): JourneyState {
   const j = initialJourney(policy, customerId);
-  j.consent = Object.fromEntries(Object.keys(j.consent).map((c) => [c, false])) as JourneyState['consent'];
+  j.consent = sharedConsent(Object.fromEntries(Object.keys(j.consent).map((c) => [c, false])) as Record<ContactChannel, boolean>);
   j.erasedAt = erasedAt;
   return j;
 }
 
-/**
- * Deep copy, written out because structuredClone costs ~90 µs on a typical journey (this is ~10x cheaper)
- * and the domain copies once per event so callers' state is never mutated. A test checks that no
- * object is shared, so a new nested field cannot be forgotten here silently.
- */
-export function cloneJourney(j: JourneyState): JourneyState {
-  return {
-    ...j,
-    rfm: { ...j.rfm },
-    interests: [...j.interests],
-    openIntents: j.openIntents.map((i) => ({ ...i })),
-    lastSentiment: j.lastSentiment && { ...j.lastSentiment },
-    nps: j.nps && { ...j.nps },
-    csat: j.csat && { ...j.csat },
-    consent: { ...j.consent },
-    contacts: j.contacts.map((c) => ({ ...c })),
-    suppressions: { actions: { ...j.suppressions.actions }, marketingUntil: j.suppressions.marketingUntil },
-    experiments: { ...j.experiments },
-    recentDecisions: j.recentDecisions.map((d) => ({ ...d })),
-    recentEventIds: [...j.recentEventIds],
-    followUps: j.followUps.map((f) => ({ ...f })),
-  };
-}
-
-/** Appends and drops the oldest entries beyond `max`. */
-export function pushBounded<T>(list: T[], item: T, max: number): void {
-  list.push(item);
-  if (list.length > max) list.splice(0, list.length - max);
-}
-
-export function serialiseJourney(journey: JourneyState): Buffer {
-  return Buffer.from(JSON.stringify(journey), 'utf8');
-}
-
-export function deserialiseJourney(bytes: Buffer): JourneyState {
-  const value = JSON.parse(bytes.toString('utf8')) as JourneyState;
-  if (value?.v !== JOURNEY_SCHEMA_VERSION) {
-    throw new NextActError(ErrorCodes.DECODE, `journey state has schema version ${String(value?.v)}, this engine reads ${JOURNEY_SCHEMA_VERSION}`);
+/** Decoded strings and objects replaced by their shared instances (see the module comment). */
+export function shareStrings(j: JourneyState): JourneyState {
+  // Absent in records written before erasure existed.
+  j.erasedAt ??= null;
+  j.stage = intern(j.stage);
+  j.previousStage = internOrNull(j.previousStage);
+  j.churnCause = internOrNull(j.churnCause);
+  j.interests = listOrEmpty(j.interests.map(intern));
+  j.openIntents = listOrEmpty(j.openIntents);
+  j.contacts = listOrEmpty(j.contacts);
+  j.recentDecisions = listOrEmpty(j.recentDecisions);
+  j.followUps = listOrEmpty(j.followUps);
+  for (const i of j.openIntents) i.intent = intern(i.intent);
+  j.consent = sharedConsent(j.consent);
+  j.timeZone = internOrNull(j.timeZone);
+  for (const c of j.contacts) {
+    c.channel = intern(c.channel);
+    c.actionId = intern(c.actionId);
   }
-  // Fields added within version 1 (absent in older changelog records) start empty.
-  value.lastComplaintAt ??= null;
-  value.followUps ??= [];
-  value.erasedAt ??= null;
-  return value;
+  if (j.suppressions.marketingUntil === null && Object.keys(j.suppressions.actions).length === 0) j.suppressions = NO_SUPPRESSIONS;
+  const experiments = Object.entries(j.experiments);
+  j.experiments = experiments.length === 0 ? NO_EXPERIMENTS : Object.fromEntries(experiments.map(([id, arm]) => [intern(id), intern(arm)]));
+  for (const d of j.recentDecisions) {
+    d.actionId = intern(d.actionId);
+    d.stage = intern(d.stage);
+    d.outcome = internOrNull(d.outcome);
+  }
+  for (const f of j.followUps) {
+    f.actionId = intern(f.actionId);
+    f.experimentId = intern(f.experimentId);
+  }
+  return j;
+}
+
+/** Version 1 (JSON, until 2026-12): event and decision ids as strings, a 256-id dedupe window. */
+export interface JourneyStateV1
+  extends Omit<JourneyState, 'v' | 'recentDecisions' | 'seenEvents' | 'seenEventsAt' | 'followUps' | 'lastComplaintAt' | 'erasedAt'> {
+  v: 1;
+  recentDecisions: (Omit<RecentDecision, 'id'> & { decisionId: string; channel: Channel })[];
+  recentEventIds: string[];
+  lastComplaintAt?: number | null;
+  followUps?: FollowUp[];
+  erasedAt?: number | null;
+}
+
+/**
+ * A version-1 journey in today's shape. Its last BOUNDS.seenEvents event ids stay remembered, as of
+ * the journey clock (their own times were not kept).
+ */
+export function fromV1(old: JourneyStateV1): JourneyState {
+  const { recentEventIds, recentDecisions, ...rest } = old;
+  const seenEvents = recentEventIds.slice(-BOUNDS.seenEvents).map(eventFingerprint);
+  const clock = old.rfm.lastEventTime ?? 0;
+  return shareStrings({
+    ...rest,
+    v: JOURNEY_SCHEMA_VERSION,
+    // Fields added within version 1 (absent in older changelog records) start empty.
+    lastComplaintAt: old.lastComplaintAt ?? null,
+    followUps: old.followUps ?? [],
+    erasedAt: old.erasedAt ?? null,
+    recentDecisions: recentDecisions.map(({ decisionId, channel: _channel, ...d }) => ({ id: decisionFingerprint(decisionId), ...d })),
+    seenEvents,
+    seenEventsAt: seenEvents.map(() => clock),
+  });
 }

@@ -1,6 +1,7 @@
 /**
- * How events and time move a journey. Everything is driven by event time; functions here mutate the
- * (already cloned) state they are given.
+ * How events and time move a journey. Everything is driven by event time. Functions here set fields
+ * of the journey object they are given (a fresh shallow copy, see nba.ts) but never mutate a nested
+ * object or array: those are shared with the caller's journey, so a change replaces them (copy on write).
  *
  * Stages: AWARENESS -(browse with intent)-> CONSIDERATION -(purchase)-> PURCHASE -(purchaseStageHours)->
  * RETENTION, or ADVOCACY once repeat purchases meet a promoter NPS. Complaints, negative sentiment,
@@ -9,10 +10,13 @@
  * longer unhappy (browse recovers only inactivity-driven churn risk).
  */
 import type { ActionOutcome, BrowseEvent, ChatEvent, ConsentChange, CustomerEvent, JourneyStage, PurchaseEvent, SurveyResponse } from '@nextact/core';
+import { constantsOf } from '../policy/derived';
 import { isValidTimeZone } from '../policy/time';
 import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
 import { days, hours } from '../policy/units';
-import { BOUNDS, type ChurnCause, type JourneyState, pushBounded } from './state';
+import { decisionFingerprint, eventFingerprint } from './fingerprint';
+import { intern } from './intern';
+import { BOUNDS, type ChurnCause, type JourneyState, listOrEmpty, NO_SUPPRESSIONS, withConsent } from './state';
 
 export function hasOpenComplaint(j: JourneyState, policy: Policy): boolean {
   return j.openIntents.some((i) => policy.mood.complaintIntents.includes(i.intent));
@@ -41,7 +45,7 @@ export function enterStage(j: JourneyState, stage: JourneyStage, at: number, cau
     return;
   }
   j.previousStage = j.stage;
-  j.stage = stage;
+  j.stage = intern(stage);
   j.stageEnteredAt = at;
   j.churnCause = stage === 'CHURN_RISK' ? cause : null;
 }
@@ -85,29 +89,34 @@ export function prune(j: JourneyState, policy: Policy): void {
   const now = j.rfm.lastEventTime;
   if (now === null) return;
   const s = j.suppressions;
-  for (const [action, until] of Object.entries(s.actions)) if (until <= now) delete s.actions[action];
-  if (s.marketingUntil !== null && s.marketingUntil <= now) s.marketingUntil = null;
+  let expired = s.marketingUntil !== null && s.marketingUntil <= now;
+  for (const action in s.actions) if (s.actions[action]! <= now) expired = true;
+  if (expired) {
+    const actions = Object.fromEntries(Object.entries(s.actions).filter(([, until]) => until > now));
+    const marketingUntil = s.marketingUntil !== null && s.marketingUntil <= now ? null : s.marketingUntil;
+    j.suppressions = marketingUntil === null && Object.keys(actions).length === 0 ? NO_SUPPRESSIONS : { actions, marketingUntil };
+  }
+  // Rebuilt only when something is dropped: prune runs on every event.
   const intentAge = days(policy.journey.openIntentMaxDays);
-  j.openIntents = j.openIntents.filter((i) => now - i.updatedAt < intentAge);
-  const cp = policy.contactPolicy;
-  const retention = Math.max(
-    days(cp.fatigueWindowDays),
-    days(cp.caps.global.windowDays),
-    ...Object.values(cp.caps.perChannel).map((c) => days(c.windowDays)),
-    ...policy.actions.map((a) => hours(a.cooldownHours)),
-  );
-  j.contacts = j.contacts.filter((c) => now - c.at < retention).slice(-BOUNDS.contacts);
+  if (j.openIntents.some((i) => now - i.updatedAt >= intentAge)) j.openIntents = listOrEmpty(j.openIntents.filter((i) => now - i.updatedAt < intentAge));
+  const retention = constantsOf(policy).contactRetentionMs;
+  if (j.contacts.length > BOUNDS.contacts || j.contacts.some((c) => now - c.at >= retention)) {
+    j.contacts = listOrEmpty(j.contacts.filter((c) => now - c.at < retention).slice(-BOUNDS.contacts));
+  }
 }
 
+/** Every event moves the clock, so `rfm` is copied here once per event (applyEvent's first step). */
 function touch(j: JourneyState, at: number, activity: boolean): void {
-  j.rfm.lastEventTime = Math.max(j.rfm.lastEventTime ?? at, at);
-  if (activity) j.rfm.lastActivityTime = Math.max(j.rfm.lastActivityTime ?? at, at);
+  const r = { ...j.rfm };
+  r.lastEventTime = Math.max(r.lastEventTime ?? at, at);
+  if (activity) r.lastActivityTime = Math.max(r.lastActivityTime ?? at, at);
+  j.rfm = r;
   if (j.stageEnteredAt === null) j.stageEnteredAt = at;
 }
 
 function addInterest(j: JourneyState, category: string | null): void {
   if (!category) return;
-  j.interests = [category, ...j.interests.filter((c) => c !== category)].slice(0, BOUNDS.interests);
+  j.interests = [intern(category), ...j.interests.filter((c) => c !== category)].slice(0, BOUNDS.interests);
 }
 
 function onBrowse(j: JourneyState, policy: Policy, e: BrowseEvent): void {
@@ -125,13 +134,13 @@ function onChat(j: JourneyState, policy: Policy, e: ChatEvent): void {
   const others = j.openIntents.filter((i) => i.conversationId !== e.conversationId);
   const mine = j.openIntents.filter((i) => i.conversationId === e.conversationId);
   if (e.resolved) {
-    j.openIntents = others;
+    j.openIntents = listOrEmpty(others);
   } else {
     const existing = mine.find((i) => i.intent === e.intent);
     const updated = mine.filter((i) => i.intent !== e.intent).map((i) => ({ ...i, sentiment: e.sentiment, updatedAt: Math.max(i.updatedAt, e.eventTime) }));
     updated.push({
       conversationId: e.conversationId,
-      intent: e.intent,
+      intent: intern(e.intent),
       sentiment: e.sentiment,
       openedAt: existing?.openedAt ?? e.eventTime,
       updatedAt: e.eventTime,
@@ -147,7 +156,7 @@ function onChat(j: JourneyState, policy: Policy, e: ChatEvent): void {
 
 function onPurchase(j: JourneyState, policy: Policy, e: PurchaseEvent): void {
   touch(j, e.eventTime, true);
-  const r = j.rfm;
+  const r = j.rfm; // touch's fresh copy
   const halfLife = days(policy.journey.frequencyHalfLifeDays);
   if (r.frequencyAt === null || e.eventTime >= r.frequencyAt) {
     const decay = r.frequencyAt === null ? 0 : 2 ** (-(e.eventTime - r.frequencyAt) / halfLife);
@@ -183,37 +192,57 @@ function isContactChannel(channel: string): channel is ContactChannel {
 function onOutcome(j: JourneyState, policy: Policy, e: ActionOutcome): void {
   touch(j, e.eventTime, e.outcome === 'CLICKED' || e.outcome === 'CONVERTED');
   const s = policy.contactPolicy.suppression;
+  const current = j.suppressions;
   switch (e.outcome) {
     case 'DISMISSED': {
       const until = e.eventTime + days(s.dismissedDays);
-      j.suppressions.actions[e.actionId] = Math.max(j.suppressions.actions[e.actionId] ?? until, until);
+      const actionId = intern(e.actionId);
+      j.suppressions = { ...current, actions: { ...current.actions, [actionId]: Math.max(current.actions[actionId] ?? until, until) } };
       break;
     }
     case 'COMPLAINED': {
       const until = e.eventTime + days(s.complainedDays);
-      j.suppressions.marketingUntil = Math.max(j.suppressions.marketingUntil ?? until, until);
+      j.suppressions = { ...current, marketingUntil: Math.max(current.marketingUntil ?? until, until) };
       break;
     }
     case 'UNSUBSCRIBED':
-      if (isContactChannel(e.channel)) j.consent[e.channel] = false;
+      if (isContactChannel(e.channel)) j.consent = withConsent(j.consent, e.channel, false);
       break;
     default:
       break;
   }
-  const decision = j.recentDecisions.find((d) => d.decisionId === e.decisionId);
-  if (decision) decision.outcome = e.outcome;
+  const id = decisionFingerprint(e.decisionId);
+  if (j.recentDecisions.some((d) => d.id === id)) {
+    const outcome = intern(e.outcome);
+    j.recentDecisions = j.recentDecisions.map((d) => (d.id === id ? { ...d, outcome } : d));
+  }
 }
 
 function onConsent(j: JourneyState, e: ConsentChange): void {
   touch(j, e.eventTime, false);
-  if (isContactChannel(e.channel)) j.consent[e.channel] = e.granted;
-  if (e.timeZone && isValidTimeZone(e.timeZone)) j.timeZone = e.timeZone;
+  if (isContactChannel(e.channel)) j.consent = withConsent(j.consent, e.channel, e.granted);
+  if (e.timeZone && isValidTimeZone(e.timeZone)) j.timeZone = intern(e.timeZone);
 }
 
-/** Remembers an event id; false when it was already processed (a duplicate delivery). */
-export function rememberEvent(j: JourneyState, eventId: string): boolean {
-  if (j.recentEventIds.includes(eventId)) return false;
-  pushBounded(j.recentEventIds, eventId, BOUNDS.recentEventIds);
+/** Whether this event id is in the journey's dedupe window (a duplicate delivery). */
+export function seenBefore(j: JourneyState, eventId: string): boolean {
+  return j.seenEvents.includes(eventFingerprint(eventId));
+}
+
+/**
+ * Remembers an event id as of the journey clock (call it once the event has advanced the clock);
+ * false when it was already processed. Entries remembered more than BOUNDS.seenEventsWindowMs of
+ * journey time ago, and the oldest beyond BOUNDS.seenEvents, are forgotten. The clock, not the
+ * event's own time, dates an entry, so a late event is still caught when its retry follows it.
+ */
+export function rememberEvent(j: JourneyState, eventId: string, clock: number): boolean {
+  const fingerprint = eventFingerprint(eventId);
+  if (j.seenEvents.includes(fingerprint)) return false;
+  let from = Math.max(0, j.seenEvents.length + 1 - BOUNDS.seenEvents);
+  while (from < j.seenEventsAt.length && clock - j.seenEventsAt[from]! > BOUNDS.seenEventsWindowMs) from++;
+  // New arrays of exact length: push would leave spare capacity in every journey.
+  j.seenEvents = [...j.seenEvents.slice(from), fingerprint];
+  j.seenEventsAt = [...j.seenEventsAt.slice(from), clock];
   return true;
 }
 

@@ -6,6 +6,7 @@
 import type { Channel } from '@nextact/core';
 import type { JourneyState } from '../journey/state';
 import { hasOpenComplaint } from '../journey/transitions';
+import { constantsOf } from './derived';
 import { inQuietHours } from './time';
 import { type ActionSpec, CONTACT_CHANNELS, type ContactChannel, DO_NOTHING, type Policy, type TriggerKind } from './types';
 import { days, hours } from './units';
@@ -39,7 +40,8 @@ function eligibilityFailures(ctx: GateContext, action: ActionSpec): string[] {
   const { journey: j, now } = ctx;
   const e = action.eligibility;
   const out: string[] = [];
-  const fail = (why: string) => out.push(`INELIGIBLE:${action.id}:${why}`);
+  const reasons = constantsOf(ctx.policy).actionReasons.get(action.id)!;
+  const fail = (why: string) => out.push(reasons.ineligible(why));
   const sincePurchase = j.rfm.lastPurchaseTime === null ? undefined : now - j.rfm.lastPurchaseTime;
   // A deferred action coming due was targeted (stage, decision point) when it was chosen; every rule
   // that protects the customer is still checked now.
@@ -60,14 +62,15 @@ function actionGateFailures(ctx: GateContext, action: ActionSpec): string[] {
   const { journey: j, now } = ctx;
   const out: string[] = [];
   const s = j.suppressions;
+  const reasons = constantsOf(ctx.policy).actionReasons.get(action.id)!;
   if (!action.transactional && s.marketingUntil !== null && now < s.marketingUntil) out.push('GATE_SUPPRESSED:MARKETING');
   const until = s.actions[action.id];
-  if (until !== undefined && now < until) out.push(`GATE_SUPPRESSED:${action.id}`);
+  if (until !== undefined && now < until) out.push(reasons.suppressed);
   // Already deferred (timing experiment): choosing it again would only queue a second copy.
-  if (ctx.trigger !== 'FOLLOW_UP' && j.followUps.some((f) => f.actionId === action.id)) out.push(`GATE_PENDING:${action.id}`);
+  if (ctx.trigger !== 'FOLLOW_UP' && j.followUps.some((f) => f.actionId === action.id)) out.push(reasons.pending);
   if (action.cooldownHours > 0) {
     const cooldown = hours(action.cooldownHours);
-    if (j.contacts.some((c) => c.actionId === action.id && now - c.at < cooldown)) out.push(`GATE_COOLDOWN:${action.id}`);
+    if (j.contacts.some((c) => c.actionId === action.id && now - c.at < cooldown)) out.push(reasons.cooldown);
   }
   return out;
 }
@@ -77,13 +80,14 @@ export function channelFailures(ctx: GateContext, channel: Channel, transactiona
   const cp = policy.contactPolicy;
   const out: string[] = [];
   if (!isContactChannel(channel)) return out;
-  if (!j.consent[channel]) out.push(`GATE_CONSENT_FAILED:${channel}`);
-  if (cp.liveChannels.channels.includes(channel) && !cp.liveChannels.triggers.includes(ctx.trigger)) out.push(`GATE_CHANNEL_UNAVAILABLE:${channel}`);
+  const reasons = constantsOf(policy).channelReasons.get(channel)!;
+  if (!j.consent[channel]) out.push(reasons.consentFailed);
+  if (cp.liveChannels.channels.includes(channel) && !cp.liveChannels.triggers.includes(ctx.trigger)) out.push(reasons.unavailable);
   const q = cp.quietHours;
-  if (q.channels.includes(channel) && inQuietHours(now, j.timeZone ?? policy.defaults.timeZone, q.start, q.end)) out.push(`GATE_QUIET_HOURS:${channel}`);
+  if (q.channels.includes(channel) && inQuietHours(now, j.timeZone ?? policy.defaults.timeZone, q.start, q.end)) out.push(reasons.quietHours);
   if (!transactional) {
     const cap = cp.caps.perChannel[channel];
-    if (cap && contactsInWindow(j, now, days(cap.windowDays), [channel]) >= cap.max) out.push(`GATE_CAP_CHANNEL:${channel}`);
+    if (cap && contactsInWindow(j, now, days(cap.windowDays), [channel]) >= cap.max) out.push(reasons.capChannel);
     const g = cp.caps.global;
     if (g.channels.includes(channel) && contactsInWindow(j, now, days(g.windowDays), g.channels) >= g.max) out.push('GATE_CAP_GLOBAL');
   }
@@ -100,7 +104,7 @@ export function evaluateGates(ctx: GateContext, action: ActionSpec): GateResult 
     const failures = channelFailures(ctx, channel, action.transactional);
     reasons.push(...failures);
     if (failures.length === 0 && !actionBlocked) {
-      reasons.push(`ELIGIBLE:${action.id}:${channel}`);
+      reasons.push(constantsOf(ctx.policy).actionReasons.get(action.id)!.eligibleOn.get(channel)!);
       return { eligible: true, channel, reasons };
     }
   }

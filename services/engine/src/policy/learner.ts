@@ -14,11 +14,11 @@
  * one counted (callers mark the decision learned), so a click followed by a conversion counts once.
  */
 import type { JourneyStage, OutcomeKind } from '@nextact/core';
-import { ErrorCodes, NextActError } from '@nextact/core';
 import type { BetaPrior, Policy } from './types';
 import { days } from './units';
 
-export const LEARNER_SCHEMA_VERSION = 1;
+/** 2 since the Avro encoding (journey/codec); 1 was JSON. */
+export const LEARNER_SCHEMA_VERSION = 2;
 
 export interface ArmCounts {
   successes: number;
@@ -28,6 +28,7 @@ export interface ArmCounts {
 }
 
 export interface LearnerState {
+  /** Schema version (journey/codec). */
   v: number;
   /** Key `${actionId}|${stage}`. */
   arms: Record<string, ArmCounts>;
@@ -37,8 +38,21 @@ export function initialLearner(): LearnerState {
   return { v: LEARNER_SCHEMA_VERSION, arms: {} };
 }
 
+const armKeys = new Map<string, Map<JourneyStage, string>>();
+
+/** `${actionId}|${stage}`, one shared string per pair (read for every candidate of every decision). */
 export function armKey(actionId: string, stage: JourneyStage): string {
-  return `${actionId}|${stage}`;
+  let byStage = armKeys.get(actionId);
+  if (!byStage) {
+    byStage = new Map();
+    armKeys.set(actionId, byStage);
+  }
+  let key = byStage.get(stage);
+  if (key === undefined) {
+    key = `${actionId}|${stage}`;
+    byStage.set(stage, key);
+  }
+  return key;
 }
 
 /** success / failure / no signal. */
@@ -97,16 +111,4 @@ export function observe(learner: LearnerState, actionId: string, stage: JourneyS
     at: asOf,
   };
   return { ...learner, arms: { ...learner.arms, [key]: after } };
-}
-
-export function serialiseLearner(learner: LearnerState): Buffer {
-  return Buffer.from(JSON.stringify(learner), 'utf8');
-}
-
-export function deserialiseLearner(bytes: Buffer): LearnerState {
-  const value = JSON.parse(bytes.toString('utf8')) as LearnerState;
-  if (value?.v !== LEARNER_SCHEMA_VERSION) {
-    throw new NextActError(ErrorCodes.DECODE, `learner state has schema version ${String(value?.v)}, this engine reads ${LEARNER_SCHEMA_VERSION}`);
-  }
-  return value;
 }

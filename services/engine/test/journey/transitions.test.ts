@@ -1,5 +1,6 @@
-import { ErrorCodes } from '@nextact/core';
-import { BOUNDS, cloneJourney, type JourneyState } from '../../src/journey/state';
+import { avroType, ErrorCodes } from '@nextact/core';
+import { decisionFingerprint, eventFingerprint } from '../../src/journey/fingerprint';
+import { BOUNDS, type JourneyState, NO_SUPPRESSIONS } from '../../src/journey/state';
 import type { LearnerState } from '../../src/policy/learner';
 import { browse, chat, consent, DAY, domainFor, HOUR, purchase, survey, T0, WALL } from '../policy/helpers';
 
@@ -20,7 +21,7 @@ function run(events: Parameters<ReturnType<typeof domainFor>['onEvent']>[2][], d
 describe('journey stages', () => {
   it('starts in AWARENESS; a page view keeps it there, a product view moves to CONSIDERATION', () => {
     const domain = domainFor();
-    expect(domain.initialJourney(C)).toMatchObject({ v: 1, stage: 'AWARENESS', previousStage: null, stageEnteredAt: null });
+    expect(domain.initialJourney(C)).toMatchObject({ v: 2, stage: 'AWARENESS', previousStage: null, stageEnteredAt: null });
     const j1 = run([browse(C, T0, { kind: 'PAGE_VIEW' })], domain);
     expect(j1.stage).toBe('AWARENESS');
     expect(j1.stageEnteredAt).toBe(T0);
@@ -130,39 +131,103 @@ describe('journey facts', () => {
     expect(j.timeZone).toBe('America/New_York');
   });
 
-  it('remembers at most 256 event ids and forgets open intents after 14 days', () => {
+  it('remembers at most 64 event fingerprints and forgets open intents after 14 days', () => {
     const events = Array.from({ length: 300 }, (_, i) => browse(C, T0 + i * 1000, { kind: 'PAGE_VIEW' }));
     const j = run(events);
-    expect(j.recentEventIds).toHaveLength(BOUNDS.recentEventIds);
-    expect(j.recentEventIds[BOUNDS.recentEventIds - 1]).toBe(events[299]!.value.eventId);
+    expect(j.seenEvents).toHaveLength(BOUNDS.seenEvents);
+    expect(j.seenEvents[BOUNDS.seenEvents - 1]).toBe(eventFingerprint(events[299]!.value.eventId));
+    expect(new Set(j.seenEvents).size).toBe(BOUNDS.seenEvents);
+    const domain = domainFor();
+    const learner = domain.initialLearner();
+    // Inside the window a retry is ignored; the oldest beyond the count bound is processed again.
+    expect(domain.onEvent(j, learner, events[299 - BOUNDS.seenEvents + 1]!, WALL).journey).toBe(j);
+    expect(domain.onEvent(j, learner, events[299 - BOUNDS.seenEvents]!, WALL).journey).not.toBe(j);
     const k = run([chat(C, T0, { intent: 'BILLING' }), browse(C, T0 + 13 * DAY, { kind: 'PAGE_VIEW' })]);
     expect(k.openIntents).toHaveLength(1);
     const l = run([chat(C, T0, { intent: 'BILLING' }), browse(C, T0 + 14 * DAY, { kind: 'PAGE_VIEW' })]);
     expect(l.openIntents).toHaveLength(0);
   });
 
-  it('serialises to JSON and back; refuses an unknown schema version', () => {
+  it('dedupes by journey time: a retry within the hour is ignored, an id remembered over an hour ago is forgotten', () => {
     const domain = domainFor();
-    const j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT', sentiment: -0.9 })], domain);
-    expect(domain.deserialiseJourney(domain.serialiseJourney(j))).toEqual(j);
-    expect(() => domain.deserialiseJourney(Buffer.from(JSON.stringify({ ...j, v: 99 })))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
+    const learner = domain.initialLearner();
+    const first = browse(C, T0, { kind: 'PAGE_VIEW' });
+    const late = browse(C, T0 - 5 * DAY, { kind: 'PAGE_VIEW' });
+    const j = run([first, browse(C, T0 + 30 * 60_000, { kind: 'PAGE_VIEW' }), late, browse(C, T0 + 59 * 60_000, { kind: 'PAGE_VIEW' })], domain);
+    expect(domain.onEvent(j, learner, first, WALL).journey).toBe(j);
+    // A late event is dated by the journey clock when it arrived, so its retry is caught too.
+    expect(domain.onEvent(j, learner, late, WALL).journey).toBe(j);
+    const later = domain.onEvent(j, learner, browse(C, T0 + 61 * 60_000, { kind: 'PAGE_VIEW' }), WALL).journey;
+    expect(later.seenEvents).toHaveLength(4);
+    expect(later.seenEvents).not.toContain(eventFingerprint(first.value.eventId));
+    expect(domain.onEvent(later, learner, first, WALL).journey).not.toBe(later);
   });
 
-  it('clones deeply: no object is shared between a journey and its clone', () => {
+  it('fingerprints are 52-bit integers, stable, and distinct over many ids', () => {
+    const ids = Array.from({ length: 100_000 }, (_, i) => `evt-${i}-${(i * 2654435761) % 1_000_003}`);
+    const prints = ids.map(eventFingerprint);
+    expect(prints.every((p) => Number.isSafeInteger(p) && p >= 0 && p < 2 ** 52)).toBe(true);
+    expect(new Set(prints).size).toBe(ids.length);
+    expect(ids.map(eventFingerprint)).toEqual(prints);
+    expect(decisionFingerprint('0123456789abcdef0123456789abcdef')).toBe(0x0123456789abc);
+    expect(decisionFingerprint('not-hex')).toBe(eventFingerprint('not-hex'));
+  });
+
+  it('reads a version-1 JSON journey: ids become fingerprints, the last 64 event ids stay remembered', () => {
     const domain = domainFor();
-    let j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT' }), survey(C, T0 + DAY, 3, 2)], domain);
-    j = domain.onEvent(j, domain.initialLearner(), browse(C, T0 + 2 * DAY), WALL).journey;
-    j.suppressions.actions.offer_discount = T0 + 9 * DAY;
-    j.experiments.x = 'CONTROL';
-    const copy = cloneJourney(j);
-    expect(copy).toEqual(j);
-    const shared: string[] = [];
-    const walk = (a: unknown, b: unknown, at: string) => {
-      if (typeof a !== 'object' || a === null) return;
-      if (a === b) shared.push(at);
-      for (const key of Object.keys(a)) walk((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${at}.${key}`);
+    const j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT', sentiment: -0.9 })], domain);
+    const { seenEvents: _s, seenEventsAt: _a, recentDecisions, ...rest } = j;
+    const eventIds = Array.from({ length: 100 }, (_, i) => `old-${i}`);
+    const v1 = {
+      ...rest,
+      v: 1,
+      recentEventIds: eventIds,
+      recentDecisions: recentDecisions.map(({ id: _id, ...d }) => ({ ...d, decisionId: 'fedcba9876543210fedcba9876543210', channel: 'EMAIL' })),
     };
-    walk(j, copy, 'journey');
-    expect(shared).toEqual([]);
+    const read = domain.deserialiseJourney(Buffer.from(JSON.stringify(v1)));
+    expect(read.v).toBe(2);
+    expect(read.seenEvents).toEqual(eventIds.slice(-64).map(eventFingerprint));
+    expect(read.seenEventsAt).toEqual(eventIds.slice(-64).map(() => j.rfm.lastEventTime));
+    expect(read.recentDecisions.map((d) => d.id)).toEqual(recentDecisions.map(() => 0xfedcba9876543));
+    expect(read.recentDecisions[0]).not.toHaveProperty('channel');
+    expect({ ...read, seenEvents: [], seenEventsAt: [], recentDecisions: [] }).toEqual({ ...j, seenEvents: [], seenEventsAt: [], recentDecisions: [] });
+    expect(domain.onEvent(read, domain.initialLearner(), browse(C, T0 + DAY, { eventId: 'old-99' }), WALL).journey).toBe(read);
+  });
+
+  it('serialises to Avro (schemas/Journey.avsc) and back; refuses an unknown version and corrupt bytes with NXA_DECODE', () => {
+    const domain = domainFor();
+    const j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT', sentiment: -0.9 }), consent(C, T0 + DAY, 'SMS', true, 'Asia/Tokyo')], domain);
+    const bytes = domain.serialiseJourney(j);
+    expect(bytes[0]).toBe(4); // zig-zag 2: the version comes first
+    expect(domain.deserialiseJourney(bytes)).toEqual(j);
+    // What a standard Avro reader with the registered schema sees.
+    expect(avroType('nextact.Journey').fromBuffer(bytes)).toMatchObject({
+      customerId: C,
+      stage: 'CHURN_RISK',
+      timeZone: 'Asia/Tokyo',
+      seenEvents: j.seenEvents,
+    });
+    // Read back, the enum-like strings and consent are the shared instances.
+    expect(domain.deserialiseJourney(bytes).consent).toBe(j.consent);
+    expect(j.suppressions).toBe(NO_SUPPRESSIONS);
+    expect(domain.deserialiseJourney(bytes).suppressions).toBe(NO_SUPPRESSIONS);
+    // Empty lists are one shared, frozen array, decoded or new.
+    expect(domain.deserialiseJourney(bytes).followUps).toBe(domain.initialJourney('other').followUps);
+    expect(Object.isFrozen(j.followUps) && j.followUps.length === 0).toBe(true);
+    const future = avroType('nextact.Journey').toBuffer({ ...j, v: 3 });
+    expect(() => domain.deserialiseJourney(future)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.DECODE, message: expect.stringContaining('schema version 3') }),
+    );
+    expect(() => domain.deserialiseJourney(Buffer.from(JSON.stringify({ ...j, v: 99 })))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
+    expect(() => domain.deserialiseJourney(bytes.subarray(0, bytes.length - 3))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
+    expect(() => domain.deserialiseJourney(Buffer.from('{"v":1,'))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
+  });
+
+  it('encodes a journey larger than any fixed scratch buffer in one piece', () => {
+    const domain = domainFor();
+    const j = run([purchase(C, T0)], domain);
+    const big = { ...j, interests: Array.from({ length: 2000 }, (_, i) => `category-${i}`) };
+    expect(domain.deserialiseJourney(domain.serialiseJourney(big)).interests).toEqual(big.interests);
+    expect(domain.deserialiseJourney(domain.serialiseJourney(j))).toEqual(j);
   });
 });

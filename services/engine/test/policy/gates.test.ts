@@ -165,8 +165,8 @@ describe('contact caps and cooldowns', () => {
     expect(channelFailures({ ...ctx, now: T0 + 4 * DAY }, 'PUSH', false)).toEqual([]); // two contacts left the window
     const call = policy.actions.find((a) => a.id === 'service_recovery_call')!;
     expect(evaluateGates(ctx, call)).toEqual({ eligible: false, channel: null, reasons: ['GATE_CONSENT_FAILED:CALL_CENTRE'] });
-    journey.consent.CALL_CENTRE = true;
-    journey.contacts.push({ at: T0 - HOUR, channel: 'CALL_CENTRE', actionId: 'other_call', transactional: false });
+    journey.consent = { ...journey.consent, CALL_CENTRE: true };
+    journey.contacts = [...journey.contacts, { at: T0 - HOUR, channel: 'CALL_CENTRE', actionId: 'other_call', transactional: false }];
     expect(evaluateGates(ctx, call)).toEqual({ eligible: true, channel: 'CALL_CENTRE', reasons: ['ELIGIBLE:service_recovery_call:CALL_CENTRE'] });
   });
 

@@ -1,4 +1,5 @@
-import type { CustomerEvent, Decision } from '@nextact/core';
+import { type CustomerEvent, type Decision, ErrorCodes } from '@nextact/core';
+import { decisionFingerprint } from '../../src/journey/fingerprint';
 import type { JourneyState } from '../../src/journey/state';
 import { initialLearner, type LearnerState, observe, posterior, propensity } from '../../src/policy/learner';
 import { browse, DAY, domainFor, HOUR, outcome, policyWith, purchase, T0, WALL } from './helpers';
@@ -45,7 +46,7 @@ describe('Beta-Bernoulli learning per (action, stage)', () => {
     s = step(s, outcome(C, T0 + 4 * HOUR, 'unknown-decision', 'offer_discount', 'EMAIL', 'DISMISSED')).state; // not ours
     s = step(s, click).state; // duplicate event id
     expect(s.learner).toBe(afterClick);
-    expect(s.journey!.recentDecisions.find((d) => d.decisionId === d1.decisionId)).toMatchObject({ outcome: 'CONVERTED', learned: true });
+    expect(s.journey!.recentDecisions.find((d) => d.id === decisionFingerprint(d1.decisionId))).toMatchObject({ outcome: 'CONVERTED', learned: true });
   });
 
   it('counts DISMISSED / COMPLAINED / UNSUBSCRIBED as failures and uses the posterior mean as propensity', () => {
@@ -64,6 +65,22 @@ describe('Beta-Bernoulli learning per (action, stage)', () => {
     const next = step(s, browse(C, T0 + 30 * DAY)).decision!;
     expect(next.candidates.find((c) => c.actionId === 'offer_discount')!.propensity).toBeCloseTo(3 / 43, 15);
     expect(domain.deserialiseLearner(domain.serialiseLearner(s.learner))).toEqual(s.learner);
+  });
+
+  it('serialises to Avro and back, reads a version-1 JSON learner (counts without a time stay without), refuses other versions', () => {
+    const learner = observe(observe(initialLearner(), 'offer_discount', 'CONSIDERATION', true, T0, 10), 'call_back', 'CHURN_RISK', false, T0 + DAY, 10);
+    const bytes = domain.serialiseLearner(learner);
+    expect(bytes[0]).toBe(4);
+    expect(domain.deserialiseLearner(bytes)).toEqual(learner);
+    const v1 = {
+      v: 1,
+      arms: { 'offer_discount|CONSIDERATION': { successes: 2, failures: 1 }, 'call_back|CHURN_RISK': { successes: 0.5, failures: 0, at: T0 } },
+    };
+    const read = domain.deserialiseLearner(Buffer.from(JSON.stringify(v1)));
+    expect(read).toEqual({ v: 2, arms: v1.arms });
+    expect(read.arms['offer_discount|CONSIDERATION']).not.toHaveProperty('at');
+    expect(domain.deserialiseLearner(domain.serialiseLearner(read))).toEqual(read);
+    expect(() => domain.deserialiseLearner(Buffer.from(JSON.stringify({ ...v1, v: 7 })))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
   });
 
   describe('with a half-life', () => {

@@ -249,8 +249,8 @@ export async function foldLog<J, L>(stack: TestStack, domain: DecisionDomain<J, 
 
 /** A store's content as comparable text (journeys sorted by id, learner, stream time). */
 export function storeText<J, L>(domain: DecisionDomain<J, L>, store: PartitionStore<J, L>): string {
-  const journeys = [...store.journeys].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, j]) => [id, domain.serialiseJourney(j).toString('utf8')]);
-  return JSON.stringify({ journeys, learner: domain.serialiseLearner(store.learner).toString('utf8'), streamTime: store.streamTime });
+  const journeys = [...store.journeys].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, j]) => [id, domain.serialiseJourney(j).toString('base64')]);
+  return JSON.stringify({ journeys, learner: domain.serialiseLearner(store.learner).toString('base64'), streamTime: store.streamTime });
 }
 
 /** Checks exactly-once: one decision per triggering event and the committed sequence equals the reference fold. */

@@ -129,10 +129,9 @@ describe('report parameters against SQL injection', () => {
     expect(await counts()).toEqual(before);
   });
 
-  // Not an injection (the value travels as a query parameter) but a 500: routes.ts's intParam has no
-  // upper bound, and the ClickHouse client refuses to serialise an integer beyond 2^53. Flips to a
-  // failure of this `failing` test once routes.ts refuses it with a 400.
-  test.failing('refuses an integer parameter beyond 2^53 with a 400 (today: 500)', async () => {
+  // Not an injection (the value travels as a query parameter): an integer beyond 2^53 cannot be
+  // serialised exactly, so it must be refused with a 400, not fail the query with a 500.
+  it('refuses an integer parameter beyond 2^53 with a 400', async () => {
     const res = await fetch(`${http.url}/v1/reports/clv?asOf=99999999999999999999999`);
     expect(res.status).toBe(400);
   });

@@ -32,7 +32,14 @@ export async function calibrationReport(store: ClickHouse, options: { calibratio
   if (!Number.isFinite(options.calibrationEnd) || options.calibrationEnd < 0)
     throw new RangeError(`calibrationEnd must be a time, got ${options.calibrationEnd}`);
   const end = Math.floor(options.calibrationEnd / DAY_MS) * DAY_MS;
-  const fitted = await fitCustomerFutures(store, { asOf: end, horizonDays: holdoutDays });
+  let fitted: Awaited<ReturnType<typeof fitCustomerFutures>>;
+  try {
+    fitted = await fitCustomerFutures(store, { asOf: end, horizonDays: holdoutDays });
+  } catch (err) {
+    // A calibration end before the data leaves nothing to fit: say which parameter to change.
+    if (err instanceof RangeError) throw new RangeError(`calibrationEnd ${new Date(end).toISOString()}: ${err.message}`);
+    throw err;
+  }
   const db = store.database;
   const actualRows = await store.rows<{ customer_id: string; purchases: number; revenue_minor: number | string }>(
     `SELECT customer_id, purchases, revenue_minor FROM ${qualified(db, 'clv_holdout')}(start = fromUnixTimestamp64Milli({s:Int64}, 'UTC'), days = {d:UInt32})`,

@@ -32,8 +32,9 @@ interface SummaryRow {
 /** Customers in id order; the store streams them, so memory stays flat for any number. */
 export async function* customerFutures(store: ClickHouse, model: CustomerFuturesModel): AsyncGenerator<CustomerFutureRow> {
   const params = scoringParameters(model);
+  const view = summariesView(store);
   const rs = await store.client.query({
-    query: `SELECT customer_id, x, t_x, T, mean_spend, revenue_minor FROM ${summariesView(store)} ORDER BY customer_id`,
+    query: `SELECT customer_id, x, t_x, T, mean_spend, revenue_minor FROM ${view} ORDER BY customer_id`,
     query_params: { asOf: model.asOf },
     format: 'JSONEachRow',
   });

@@ -23,24 +23,25 @@ export interface HtmlReportData {
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
-/** Reason codes that say why something was not sent or was deferred (the rest describe the decision). */
-const BLOCKING =
-  "(startsWith(reason, 'GATE_') AND reason != 'GATE_FREQUENCY_PASSED') OR startsWith(reason, 'INELIGIBLE') OR startsWith(reason, 'EXPERIMENT_DEFERRED')";
-
 export async function htmlReportData(store: ClickHouse): Promise<HtmlReportData> {
   const db = store.database;
   const [attribution, satisfaction, ope] = [await attributionReport(store), await satisfactionReport(store), await opeReport(store)];
   const bucket = attribution.coverage.spanHours <= 72 ? 'hour' : 'day';
-  const start = bucket === 'hour' ? 'toStartOfHour' : 'toStartOfDay';
+  // The bucket width travels as a query parameter: SQL text interpolates nothing but identifiers.
+  const bucketSeconds = bucket === 'hour' ? 3_600 : 86_400;
   const decisionsOverTime = await store.rows<Record<string, unknown>>(
-    `SELECT formatDateTime(${start}(event_time), '%Y-%m-%d %H:00') AS bucket, action_id, count() AS n
+    `SELECT formatDateTime(toStartOfInterval(event_time, toIntervalSecond({bucketSeconds:UInt32})), '%Y-%m-%d %H:00') AS bucket, action_id, count() AS n
      FROM ${qualified(db, 'decisions')} GROUP BY bucket, action_id ORDER BY bucket, action_id`,
+    { bucketSeconds },
   );
+  // Reason codes that say why something was not sent or was deferred (the rest describe the decision).
   const reasonsOverTime = await store.rows<Record<string, unknown>>(
-    `SELECT formatDateTime(${start}(event_time), '%Y-%m-%d %H:00') AS bucket, splitByChar(':', reason)[1] AS reason_kind, count() AS n
+    `SELECT formatDateTime(toStartOfInterval(event_time, toIntervalSecond({bucketSeconds:UInt32})), '%Y-%m-%d %H:00') AS bucket,
+            splitByChar(':', reason)[1] AS reason_kind, count() AS n
      FROM ${qualified(db, 'decisions')} ARRAY JOIN reason_codes AS reason
-     WHERE ${BLOCKING}
+     WHERE (startsWith(reason, 'GATE_') AND reason != 'GATE_FREQUENCY_PASSED') OR startsWith(reason, 'INELIGIBLE') OR startsWith(reason, 'EXPERIMENT_DEFERRED')
      GROUP BY bucket, reason_kind ORDER BY bucket, reason_kind`,
+    { bucketSeconds },
   );
   const asOf = attribution.coverage.lastEventTime ? Date.parse(attribution.coverage.lastEventTime) : Date.now();
   const view = `${qualified(db, 'customer_value')}(as_of = fromUnixTimestamp64Milli({asOf:Int64}, 'UTC'), window_days = 365, horizon_days = 365)`;

@@ -21,7 +21,9 @@ class BadRequest extends Error {}
 function intParam(query: URLSearchParams, name: string): number | undefined {
   const raw = query.get(name);
   if (raw === null || raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) throw new BadRequest(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  // Beyond 2^53 a number is no longer exact, and the ClickHouse client refuses to send it.
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)))
+    throw new BadRequest(`${name} must be a non-negative integer below 2^53, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 

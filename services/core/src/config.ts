@@ -88,7 +88,7 @@ export const settings = {
   kafkaClient: withDefault({
     env: 'KAFKA_CLIENT',
     doc: 'Kafka client adapter. platformatic has KIP-447 (group-fenced transactional commits); kafkajs does not.',
-    fallback: 'kafkajs',
+    fallback: 'platformatic',
     form: 'kafkajs or platformatic',
     parse: oneOf<KafkaAdapterName>(...kafkaAdapters),
   }),

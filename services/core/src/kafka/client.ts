@@ -15,11 +15,10 @@ type ClientFactory = (connection: KafkaConnection, logger: Logger) => KafkaClien
 
 const factories: Record<KafkaAdapterName, () => ClientFactory> = {
   kafkajs: () => (require('./kafkajs') as typeof import('./kafkajs')).createKafkajsClient,
-  // Resolved by name: the adapter folder is optional at build time.
-  platformatic: () => (require(`./${'platformatic'}`) as { createPlatformaticClient: ClientFactory }).createPlatformaticClient,
+  platformatic: () => (require('./platformatic') as typeof import('./platformatic')).createPlatformaticClient,
 };
 
-export function createKafkaClient(connection: KafkaConnection, logger: Logger, adapter: KafkaAdapterName = 'kafkajs'): KafkaClient {
+export function createKafkaClient(connection: KafkaConnection, logger: Logger, adapter: KafkaAdapterName = 'platformatic'): KafkaClient {
   let factory: ClientFactory;
   try {
     factory = factories[adapter]();

@@ -193,6 +193,11 @@ function printTable(figures: Figures, extra: Record<string, number | null>): voi
   for (const r of rows) process.stdout.write(`${line(r)}\n`);
 }
 
+function kafkaClients(): string[] {
+  const core = JSON.parse(readFileSync(join(repoRoot, 'services', 'core', 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return Object.keys(core.dependencies ?? {}).filter((name) => /kafka/i.test(name) && !/schema-registry/.test(name));
+}
+
 function versions(): Record<string, string> {
   const pkg = (name: string) => {
     try {
@@ -205,7 +210,11 @@ function versions(): Record<string, string> {
   return {
     node: process.version,
     kafka: /^KAFKA_VERSION=(\S+)/m.exec(stack)?.[1] ?? 'unknown',
-    kafkaClient: `kafkajs ${pkg('kafkajs')}`,
+    // Whichever Kafka client core's adapter depends on (the client layer is being replaced).
+    kafkaClient:
+      kafkaClients()
+        .map((name) => `${name} ${pkg(name)}`)
+        .join(', ') || 'unknown',
     chdb: pkg('chdb'),
     schemaRegistry: `apicurio ${/^APICURIO_VERSION=(\S+)/m.exec(stack)?.[1] ?? 'unknown'}`,
   };

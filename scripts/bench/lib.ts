@@ -28,7 +28,6 @@ import { freePort, logTail, repoRoot, type ServiceName, type ServiceProcess, scr
 
 export interface Sizes {
   brokerRecords: number;
-  produceEvents: number;
   gatewayEvents: number;
   engineEvents: number;
   engineCustomers: number;
@@ -44,19 +43,17 @@ export function sizesFor(quick: boolean, scale: number): Sizes {
   const s = (n: number, min = 500) => Math.max(min, Math.round(n * scale));
   return quick
     ? {
-        brokerRecords: s(200_000, 2_000),
-        produceEvents: s(40_000),
-        gatewayEvents: s(20_000),
-        engineEvents: s(40_000),
+        brokerRecords: s(100_000, 2_000),
+        gatewayEvents: s(15_000),
+        engineEvents: s(30_000),
         engineCustomers: s(10_000, 100),
-        latencySeconds: Math.max(3, Math.round(10 * scale)),
-        sinkEvents: s(30_000),
+        latencySeconds: Math.max(3, Math.round(8 * scale)),
+        sinkEvents: s(20_000),
         bigJourneys: 0,
         bigEvents: 0,
       }
     : {
         brokerRecords: s(1_000_000, 2_000),
-        produceEvents: s(200_000),
         gatewayEvents: s(100_000),
         engineEvents: s(200_000),
         engineCustomers: s(10_000, 100),

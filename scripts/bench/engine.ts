@@ -22,7 +22,7 @@ import {
   runToEnd,
   type Scope,
   type Service,
-  scrape,
+  scrapeBusy,
   startBenchService,
   waitCaughtUp,
 } from './lib';
@@ -148,7 +148,7 @@ async function latencyAt(ctx: BenchContext, scope: Scope, engine: Service, world
   // Idempotent producers keep one request in flight each: a pool, so the load generator does not
   // queue events itself, and a send every 10 ms rather than per event.
   const producers = await Promise.all([0, 1, 2, 3].map(() => scope.kafka.producer({ idempotent: true })));
-  const before = await scrape(engine.port);
+  const before = await scrapeBusy(engine.port);
   try {
     await reader.run(async (batch) => {
       const now = performance.now();
@@ -203,7 +203,7 @@ async function latencyAt(ctx: BenchContext, scope: Scope, engine: Service, world
       p999: r(percentile(latencies, 99.9)),
       // The engine's own histogram over the same window (record timestamp → its commit), to show how
       // much of the end-to-end figure is the engine and how much the produce and read_committed paths.
-      engineHistogram: histogramQuantiles(before, await scrape(engine.port), 'nextact_engine_decision_latency_seconds'),
+      engineHistogram: histogramQuantiles(before, await scrapeBusy(engine.port), 'nextact_engine_decision_latency_seconds'),
     };
     ctx.say(`latency at ${rate}/s: ${JSON.stringify(result)}`);
     return result;
@@ -240,7 +240,9 @@ function histogramQuantiles(before: Samples, after: Samples, name: string): { p5
 
 /** Restore by a fresh process: /readyz says "restoring" until the owned partitions are rebuilt. */
 async function restoreRun(ctx: BenchContext, scope: Scope, label: string, stateDir: string | 'off', maxOldSpaceMb?: number, keep = false) {
-  const svc = await startBenchService(ctx, 'engine', label, engineEnv(scope, label, stateDir), { portEnv: 'ENGINE_PORT', inspect: true, maxOldSpaceMb });
+  // Info logs here: the engine's own restore timeline (a few lines) stays in the run folder.
+  const env = { ...engineEnv(scope, label, stateDir), LOG_LEVEL: 'info' };
+  const svc = await startBenchService(ctx, 'engine', label, env, { portEnv: 'ENGINE_PORT', inspect: true, maxOldSpaceMb });
   let restoringAt: number | undefined;
   let readyAt: number | undefined;
   let kept = false;
@@ -257,7 +259,7 @@ async function restoreRun(ctx: BenchContext, scope: Scope, label: string, stateD
       } catch {}
       await sleep(25);
     }
-    const samples = await scrape(svc.port);
+    const samples = await scrapeBusy(svc.port);
     const records = total(samples, 'nextact_engine_restored_records_total');
     const state = await engineState(svc);
     const memory = await measureMemory(svc);

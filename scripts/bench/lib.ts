@@ -24,7 +24,18 @@ import {
   topicBindings,
   topicNames,
 } from '@nextact/core';
-import { freePort, logTail, repoRoot, type ServiceName, type ServiceProcess, scrape, startService, stopService, waitReady } from '../lib/services';
+import {
+  freePort,
+  logTail,
+  repoRoot,
+  type Samples,
+  type ServiceName,
+  type ServiceProcess,
+  scrape,
+  startService,
+  stopService,
+  waitReady,
+} from '../lib/services';
 
 export interface Sizes {
   brokerRecords: number;
@@ -309,12 +320,12 @@ export function topSelfTime(dir: string, limit = 12): ProfileEntry[] {
     const names = new Map<number, string>();
     for (const n of p.nodes) {
       const { functionName, url, lineNumber } = n.callFrame;
-      const where = url
-        ? ` ${url
-            .replace(/^file:\/\//, '')
-            .replace(/^.*\/node_modules\//, '~/')
-            .replace(/^.*\/(services|scripts)\//, '$1/')}:${lineNumber + 1}`
-        : '';
+      // TypeScript runs transpiled by tsx without source maps here, so its line numbers mean nothing.
+      const file = url
+        .replace(/^file:\/\//, '')
+        .replace(/^.*\/node_modules\//, '~/')
+        .replace(/^.*\/(services|scripts)\//, '$1/');
+      const where = url ? ` ${file}${file.endsWith('.ts') ? '' : `:${lineNumber + 1}`}` : '';
       names.set(n.id, `${functionName || '(anonymous)'}${where}`);
     }
     // timeDeltas[i] is the time before sample i; it is charged to the sample's node. Samples are
@@ -334,9 +345,19 @@ export function topSelfTime(dir: string, limit = 12): ProfileEntry[] {
     .map(([fn, us]) => ({ fn, selfMs: Math.round(us / 1000), pct: Math.round((1000 * us) / Math.max(1, totalUs)) / 10 }));
 }
 
+/** /metrics of a busy service: a scrape can time out while it works, so try a few times. */
+export async function scrapeBusy(port: number, attempts = 4): Promise<Samples> {
+  for (let i = 0; i < attempts; i++) {
+    const samples = await scrape(port);
+    if (samples.length > 0) return samples;
+    await sleep(500);
+  }
+  return [];
+}
+
 /** Stops the processes and, with --profile, reads their profiles into the context. */
 export async function finish(ctx: BenchContext, services: { svc: ServiceProcess; label: string }[]): Promise<void> {
-  await Promise.all(services.map(({ svc }) => stopService(svc, 30_000)));
+  await Promise.all(services.map(({ svc }) => stopService(svc, 60_000)));
   if (!ctx.profile) return;
   for (const { label } of services) {
     const top = topSelfTime(join(ctx.runDir, 'profiles', label));

@@ -57,6 +57,16 @@ const meaning: Record<FigureName, string> = {
   sink_ceiling_rps: 'The same rows bulk-inserted into the same table by chdb, best format (rows/s)',
 };
 
+/** Issue #10's targets for the work that follows (2 cores, exactly-once); shown in the README only. */
+const targets: Partial<Record<FigureName, string>> = {
+  engine_eps: '≥ 50,000',
+  latency_p99_ms_5k: '≤ 50',
+  restore_rps: '≥ 200,000',
+  restore_1m_s: '≤ 5',
+  bytes_per_journey_heap: '≤ 1,000',
+  sink_rps: '≥ 200,000 or ≥ 0.5 of ceiling',
+};
+
 /** What each figure is shown beside: a ceiling measured in the same run, or a baseline figure. */
 const comparedWith: Partial<Record<FigureName, { name: string; of: (f: Figures, extra: Record<string, number | null>) => number | null }>> = {
   produce_eps: { name: 'broker producer at Avro size', of: (_, x) => x.broker_produce_avro_rps ?? null },
@@ -116,11 +126,11 @@ export function readmeBlock(run: RunJson, file: string): string {
     `Node ${run.versions.node}, Kafka ${run.versions.kafka}, ${run.versions.kafkaClient}, chdb ${run.versions.chdb}. Ceilings are measured in the same run;`,
     'ratio = figure ÷ ceiling (or baseline). Rerun with `npm run bench` (≤ 20 min) or `npm run bench -- --quick` (≤ 3 min).',
     '',
-    '| Figure | Value | Ceiling or baseline | Ratio | What |',
-    '|---|---:|---|---:|---|',
+    '| Figure | Value | Ceiling or baseline | Ratio | Target | What |',
+    '|---|---:|---|---:|---|---|',
     ...tableRows(run.figures, run.ceilings).map(
       (r) =>
-        `| \`${r.figure}\` | ${fmt(r.value)} | ${r.ceiling === null ? '—' : `${fmt(r.ceiling)} (${r.ceilingName})`} | ${r.ratio === null ? '—' : r.ratio.toFixed(2)} | ${r.meaning} |`,
+        `| \`${r.figure}\` | ${fmt(r.value)} | ${r.ceiling === null ? '—' : `${fmt(r.ceiling)} (${r.ceilingName})`} | ${r.ratio === null ? '—' : r.ratio.toFixed(2)} | ${targets[r.figure] ?? ''} | ${r.meaning} |`,
     ),
   ];
   if (Object.keys(run.errors ?? {}).length > 0) lines.push('', `Scenarios that failed in this run: ${Object.keys(run.errors).join(', ')}.`);

@@ -104,6 +104,13 @@ async function main(): Promise<void> {
     figures.bytes_per_journey_heap = e.heapPerJourney;
     figures.bytes_per_journey_rss = e.rssPerJourney;
     ctx.details.latency = { at1k: e.latency1k, at5k: e.latency5k };
+    // Baselines: the engine's own histogram over the same windows; a journey's serialised size.
+    ceilings.engine_latency_p50_ms_1k = e.latency1k.engineHistogram.p50;
+    ceilings.engine_latency_p99_ms_1k = e.latency1k.engineHistogram.p99;
+    ceilings.engine_latency_p50_ms_5k = e.latency5k.engineHistogram.p50;
+    ceilings.engine_latency_p99_ms_5k = e.latency5k.engineHistogram.p99;
+    ceilings.engine_latency_p999_ms_5k = e.latency5k.engineHistogram.p999;
+    ceilings.journey_changelog_bytes = e.journeyBytes;
   });
   await attempt('broker', async () => {
     // Our real record size: the simulator's events as Avro with the registry header (measured above).
@@ -112,6 +119,7 @@ async function main(): Promise<void> {
     figures.broker_consume_rps = at200.consumeRps;
     ceilings.broker_produce_avro_rps = atAvro.produceRps;
     ceilings.broker_consume_avro_rps = atAvro.consumeRps;
+    ceilings.broker_produce_avro_p99_ms = atAvro.produceP99Ms;
     ctx.details.avroEventBytes = avroBytes || null;
   });
   if (!quick) {
@@ -119,6 +127,8 @@ async function main(): Promise<void> {
       const b = await bigStateScenario(ctx);
       figures.engine_eps_1m_journeys = b.engineEps;
       figures.restore_1m_s = b.restoreSeconds;
+      ceilings.restore_1m_checkpoint_s = b.checkpointRestoreSeconds;
+      ceilings.journey_changelog_bytes = b.journeyBytes;
       // At 1M journeys the per-journey figures are the issue's; the 10k ones stay in details.
       ctx.details.bytes_per_journey_10k = { heap: figures.bytes_per_journey_heap, rss: figures.bytes_per_journey_rss };
       ctx.details.restore_rps_small = figures.restore_rps;

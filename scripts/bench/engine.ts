@@ -128,7 +128,7 @@ export interface LatencyResult {
   p50: number | null;
   p99: number | null;
   p999: number | null;
-  engineHistogram: { p50: number | null; p99: number | null; count: number };
+  engineHistogram: { p50: number | null; p99: number | null; p999: number | null; count: number };
 }
 
 /**
@@ -214,7 +214,7 @@ async function latencyAt(ctx: BenchContext, scope: Scope, engine: Service, world
 }
 
 /** p50/p99 (ms) of a histogram's increase between two scrapes, linear inside a bucket as Prometheus does. */
-function histogramQuantiles(before: Samples, after: Samples, name: string): { p50: number | null; p99: number | null; count: number } {
+function histogramQuantiles(before: Samples, after: Samples, name: string): LatencyResult['engineHistogram'] {
   const buckets = (s: Samples) => new Map(s.filter((x) => x.name === `${name}_bucket`).map((x) => [x.labels.le!, x.value]));
   const b0 = buckets(before);
   const rows = [...buckets(after)]
@@ -235,7 +235,7 @@ function histogramQuantiles(before: Samples, after: Samples, name: string): { p5
     }
     return round(prevLe * 1000, 1);
   };
-  return { p50: q(0.5), p99: q(0.99), count };
+  return { p50: q(0.5), p99: q(0.99), p999: q(0.999), count };
 }
 
 /** Restore by a fresh process: /readyz says "restoring" until the owned partitions are rebuilt. */
@@ -272,6 +272,8 @@ async function restoreRun(ctx: BenchContext, scope: Scope, label: string, stateD
 }
 
 export interface EngineFigures {
+  /** Mean serialised journey (changelog value), the baseline of the memory figures. */
+  journeyBytes: number | null;
   produceEps: number;
   avroBytes: number;
   engineEps: number;
@@ -323,6 +325,7 @@ export async function engineScenario(ctx: BenchContext): Promise<EngineFigures> 
       const { svc: _, ...restore } = await restoreRun(ctx, scope, 'engine-restore', 'off');
       ctx.say(`restore: ${JSON.stringify(restore)}`);
       ctx.details.restore = restore;
+      const journeyBytes = await changelogJourneyBytes(scope);
       return {
         produceEps: sim.eventsPerSec,
         avroBytes,
@@ -330,6 +333,7 @@ export async function engineScenario(ctx: BenchContext): Promise<EngineFigures> 
         latency1k,
         latency5k,
         restoreRps: restore.rps,
+        journeyBytes,
         heapPerJourney: Math.round((full.heapUsed - empty.heapUsed) / journeys),
         rssPerJourney: Math.round((full.rss - empty.rss) / journeys),
       };
@@ -372,6 +376,8 @@ export async function twoInstancesScenario(ctx: BenchContext): Promise<number> {
 }
 
 export interface BigStateFigures {
+  checkpointRestoreSeconds: number;
+  journeyBytes: number;
   engineEps: number;
   restoreSeconds: number;
   restoreRps: number | null;
@@ -448,6 +454,8 @@ export async function bigStateScenario(ctx: BenchContext): Promise<BigStateFigur
       return {
         engineEps,
         restoreSeconds: fromChangelog.seconds,
+        checkpointRestoreSeconds: fromCheckpoint.seconds,
+        journeyBytes: template.length,
         restoreRps: fromChangelog.rps,
         heapPerJourney: Math.round((fromChangelog.heapUsed - empty.heapUsed) / (fromChangelog.journeys - seeded)),
         rssPerJourney: Math.round((fromChangelog.rss - empty.rss) / (fromChangelog.journeys - seeded)),
@@ -459,6 +467,31 @@ export async function bigStateScenario(ctx: BenchContext): Promise<BigStateFigur
     await scope.drop();
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/** Mean size of the journey records in the changelog (the learner's records left out). */
+async function changelogJourneyBytes(scope: Scope): Promise<number | null> {
+  const admin = await scope.kafka.admin();
+  let partitions: number[];
+  try {
+    partitions = (await admin.watermarks(scope.topics.journeyChangelog)).map((w) => w.partition);
+  } finally {
+    await admin.close();
+  }
+  let bytes = 0;
+  let records = 0;
+  await scope.kafka.readPartitions(
+    scope.topics.journeyChangelog,
+    partitions.map((partition) => ({ partition, from: '0' })),
+    (batch) => {
+      for (const r of batch) {
+        if (r.value === null || !r.key?.startsWith('c-')) continue;
+        bytes += r.value.length;
+        records++;
+      }
+    },
+  );
+  return records > 0 ? Math.round(bytes / records) : null;
 }
 
 /** The latest changelog value the engine wrote for one customer (read_committed, whole topic). */

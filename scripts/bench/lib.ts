@@ -66,9 +66,9 @@ export function sizesFor(quick: boolean, scale: number): Sizes {
     : {
         brokerRecords: s(1_000_000, 2_000),
         gatewayEvents: s(100_000),
-        engineEvents: s(200_000),
+        engineEvents: s(150_000),
         engineCustomers: s(10_000, 100),
-        latencySeconds: Math.max(3, Math.round(30 * scale)),
+        latencySeconds: Math.max(3, Math.round(20 * scale)),
         sinkEvents: s(200_000),
         bigJourneys: s(1_000_000),
         bigEvents: s(100_000),

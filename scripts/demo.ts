@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecFromConfig, type Decision, kafkaFromConfig, loadConfig, silentLogger, topicNames } from '../services/core/src';
 import { describeDecision } from './lib/decision-view';
+import { writeExperimentPolicy } from './lib/experiment-policy';
 import { repoRoot as root, type ServiceName, type ServiceProcess, scrape, startService, stopService, total, totalsBy, waitReady } from './lib/services';
 
 const { values } = parseArgs({
@@ -58,6 +59,9 @@ const env: NodeJS.ProcessEnv = {
   NEXTACT_TOPIC_PREFIX: `${run}.`,
   CHDB_PATH: join(dataDir, 'chdb'),
   ENGINE_STATE_DIR: join(dataDir, 'engine'),
+  // The shipped policy with experiments sized for a one-minute run (scripts/lib/experiment-policy.ts):
+  // with the shipped sizes a short run delivers too few surveys after complaints for the timing experiment.
+  POLICY_FILE: process.env.POLICY_FILE ?? writeExperimentPolicy(dataDir, 'demo'),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
 };
 const config = loadConfig(env);

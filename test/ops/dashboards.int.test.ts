@@ -41,8 +41,8 @@ const runId = randomUUID().slice(0, 8);
 const prefix = `test-ops-${runId}.`;
 const SIM_RATE = 300; // events/s: well within the engine's pace, well above a throttled engine's
 const PARTITIONS = 3;
-const BURST_RATE = 4_000; // events/s straight into Kafka: well above what the engine applies on a small box (~2.3k/s)
-const BURST_EVENTS = 120_000; // at most 30 s of burst; it is stopped as soon as the lag alert fires
+const BURST_RATE = 20_000; // events/s straight into Kafka (a cap: the simulator's own pace may be lower): above what one engine applies on a small box
+const BURST_EVENTS = 600_000; // at most 30 s of burst; it is stopped as soon as the lag alert fires
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -162,10 +162,11 @@ function testAlertRules(): string {
 /**
  * The latency rule's copy for the test: a 30 s window instead of 2 m, so recovery shows within the
  * test, and a 5 s objective instead of 250 ms, because on a shared 2-core CI machine the normal p99
- * is 0.5-2.5 s while a throttled engine's is ~10 s. The rule's shape (quantile, aggregation, labels)
- * is the production one; only window and threshold differ, and the test asserts both edges.
+ * is 0.25-1 s while a throttled engine's (stopped 2.8 s of every 3 s) is ~3 s. The rule's shape
+ * (quantile, aggregation, labels) is the production one; only window and threshold differ, and the
+ * test asserts both edges.
  */
-const LATENCY_TEST_OBJECTIVE_S = 5;
+const LATENCY_TEST_OBJECTIVE_S = 1.5;
 function latencyTestExpr(rule: { expr: string }): string {
   const expr = rule.expr.replace('[2m]', '[30s]').replace(/>\s*0\.25\s*$/, `> ${LATENCY_TEST_OBJECTIVE_S}`);
   if (expr === rule.expr || !expr.includes('[30s]') || !expr.includes(`> ${LATENCY_TEST_OBJECTIVE_S}`)) {
@@ -438,13 +439,13 @@ describe('ops: dashboards and alerts against a real pipeline', () => {
 
   const engineLag = async () => (await scalar(`sum(nextact_engine_consumer_lag{instance="${byName('engine').instance}"})`)) ?? 0;
 
-  /** The engine runs 200 ms out of every 2 s; a scrape that arrives while it is stopped waits at most 1.8 s of the 4 s timeout. */
+  /** The engine runs 200 ms out of every 3 s; a scrape that arrives while it is stopped waits at most 2.8 s of the 4 s timeout. */
   function throttle(engine: Service): () => Promise<void> {
     let on = true;
     const loop = (async () => {
       while (on) {
         signalService(engine, 'SIGSTOP');
-        await sleep(1_800);
+        await sleep(2_800);
         signalService(engine, 'SIGCONT');
         await sleep(200);
       }

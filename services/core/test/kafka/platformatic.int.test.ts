@@ -1,4 +1,4 @@
-import { silentLogger } from '../../src';
+import { kafkaFromConfig, silentLogger } from '../../src';
 import { createPlatformaticClient, PLATFORMATIC_CAPABILITIES } from '../../src/kafka/platformatic';
 import { testConfig } from '../helpers';
 import { describeKafkaPort } from './conformance';
@@ -8,8 +8,10 @@ describeKafkaPort(
   () => {
     const config = testConfig();
     let n = 0;
+    // Through the config path once, so the default adapter (KAFKA_CLIENT unset) is what is tested; then independent clients.
+    const first = kafkaFromConfig(config, silentLogger, 'conformance');
     return {
-      client: () => createPlatformaticClient({ brokers: config.kafkaBrokers, clientId: `conformance-platformatic-${++n}` }, silentLogger),
+      client: () => (n++ === 0 ? first : createPlatformaticClient({ brokers: config.kafkaBrokers, clientId: `conformance-platformatic-${n}` }, silentLogger)),
       sessionTimeoutMs: 6_000,
       settleMs: 30_000,
       close: async () => {},

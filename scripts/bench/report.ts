@@ -144,6 +144,13 @@ export function readmeBlock(run: RunJson, file: string): string {
         `| \`${r.figure}\` | ${fmt(r.value)} | ${r.ceiling === null ? '—' : `${fmt(r.ceiling)} (${r.ceilingName})`} | ${r.ratio === null ? '—' : r.ratio.toFixed(2)} | ${targets[r.figure] ?? ''} | ${r.meaning} |`,
     ),
   ];
+  lines.push(
+    '',
+    'Read with care: the engine’s own latency histogram counts every decision it commits, timer-driven ones included, while the',
+    'end-to-end figures count only decisions triggered by the events the bench produced. The 1M journeys are young (one event',
+    'each, copied from the engine’s own changelog record), and the backlog run over them mostly touches young journeys, so',
+    '`engine_eps_1m_journeys` is not directly comparable with `engine_eps`, whose 10k journeys are mature.',
+  );
   if (Object.keys(run.errors ?? {}).length > 0) lines.push('', `Scenarios that failed in this run: ${Object.keys(run.errors).join(', ')}.`);
   lines.push('<!-- bench:end -->');
   return lines.join('\n');

@@ -8,10 +8,10 @@
  * reads the reports over its HTTP API).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { writeExperimentPolicy } from '../../scripts/lib/experiment-policy';
 import {
   freePort,
   logTail,
@@ -77,39 +77,9 @@ async function report<T>(name: string, params: Record<string, string> = {}): Pro
 }
 
 beforeAll(async () => {
-  // The shipped policy with two changes, so both experiments get enough samples in a short run:
-  // - larger holdouts: of offer_discount itself, and at the decision points that lead to
-  //   satisfaction_survey (after a PURCHASE) and others (BROWSE);
-  // - a survey after complaints is a real candidate. As shipped, the policy believes such a survey
-  //   hurts (benefit -1 when unhappy, no survey in CHURN_RISK) and almost never sends one (2-4 per
-  //   run), which is the belief the shipped survey-timing experiment exists to test. Here the survey
-  //   is eligible in every stage, weighted up at chat decision points and not penalised, and it is
-  //   a service message (transactional: no marketing caps or suppression, as post-contact surveys
-  //   often are). The 90-day survey fatigue rule is left to the 30-day cooldown (post-chat CSAT
-  //   answers would otherwise block a third of the deferred surveys).
-  const policy = parse(readFileSync(join(root, 'services/engine/policy/policy.yaml'), 'utf8')) as {
-    version: string;
-    experiments: { id: string; triggers?: string[]; actions?: string[]; controlShare: number }[];
-    actions: {
-      id: string;
-      transactional?: boolean;
-      eligibility?: Record<string, unknown>;
-      benefit?: Record<string, number>;
-      contextWeights?: Record<string, number>;
-    }[];
-  };
-  policy.version = `${policy.version}-e2e`;
-  for (const x of policy.experiments) {
-    if (x.actions?.includes('offer_discount') || x.triggers?.some((t) => t === 'BROWSE' || t === 'PURCHASE')) x.controlShare = 0.5;
-  }
-  const survey = policy.actions.find((a) => a.id === 'satisfaction_survey');
-  if (!survey) throw new Error('the shipped policy has no satisfaction_survey');
-  survey.eligibility = {};
-  survey.transactional = true;
-  survey.benefit = { ...survey.benefit, unhappy: 0 };
-  survey.contextWeights = { ...survey.contextWeights, CHAT: 6 };
-  const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, stringify(policy));
+  // The shipped policy with its experiments sized for a short run (scripts/lib/experiment-policy.ts,
+  // shared with the demo): larger holdouts, and a survey after complaints as a real candidate.
+  const policyFile = writeExperimentPolicy(dir, 'e2e');
 
   ports = { engine: await freePort(), analytics: await freePort(), simulator: await freePort() };
   env = {

@@ -28,11 +28,16 @@ export function clvRoutes(store: () => ClickHouse | null, models: () => ClvModel
     }
     try {
       if (isExport) {
-        if (req.method !== 'GET') return (sendJson(res, 405, { error: 'method_not_allowed', message: 'GET only' }, { allow: 'GET' }), true);
+        if (req.method !== 'GET') {
+          sendJson(res, 405, { error: 'method_not_allowed', message: 'GET only' }, { allow: 'GET' });
+          return true;
+        }
         return await handleClvExport(req, res, s);
       }
-      if (req.method !== 'POST')
-        return (sendJson(res, 405, { error: 'method_not_allowed', message: 'POST fits and publishes a model' }, { allow: 'POST' }), true);
+      if (req.method !== 'POST') {
+        sendJson(res, 405, { error: 'method_not_allowed', message: 'POST fits and publishes a model' }, { allow: 'POST' });
+        return true;
+      }
       const m = models();
       if (!m) {
         sendJson(res, 503, { error: 'not_ready', message: 'models topic not provisioned yet' }, { 'retry-after': '1' });

@@ -3,38 +3,7 @@
  * are read: everything outside the adapter branches on `NextActError.code`.
  */
 import { type ErrorCode, ErrorCodes, errorMessage, NextActError } from '../../errors';
-
-/** Broker error types (kafkajs `KafkaJSProtocolError.type`, Kafka's own names) per port code. */
-const BY_TYPE: Record<string, ErrorCode> = {
-  PRODUCER_FENCED: ErrorCodes.KAFKA_FENCED,
-  INVALID_PRODUCER_EPOCH: ErrorCodes.KAFKA_FENCED,
-  TRANSACTIONAL_ID_NOT_FOUND: ErrorCodes.KAFKA_FENCED,
-  ILLEGAL_GENERATION: ErrorCodes.KAFKA_STALE_MEMBER,
-  UNKNOWN_MEMBER_ID: ErrorCodes.KAFKA_STALE_MEMBER,
-  FENCED_INSTANCE_ID: ErrorCodes.KAFKA_STALE_MEMBER,
-  REBALANCE_IN_PROGRESS: ErrorCodes.KAFKA_REBALANCE_IN_PROGRESS,
-  NOT_COORDINATOR: ErrorCodes.KAFKA_COORDINATOR_MOVED,
-  NOT_COORDINATOR_FOR_GROUP: ErrorCodes.KAFKA_COORDINATOR_MOVED,
-  COORDINATOR_NOT_AVAILABLE: ErrorCodes.KAFKA_COORDINATOR_MOVED,
-  GROUP_COORDINATOR_NOT_AVAILABLE: ErrorCodes.KAFKA_COORDINATOR_MOVED,
-  COORDINATOR_LOAD_IN_PROGRESS: ErrorCodes.KAFKA_COORDINATOR_MOVED,
-  GROUP_LOAD_IN_PROGRESS: ErrorCodes.KAFKA_COORDINATOR_MOVED,
-  CONCURRENT_TRANSACTIONS: ErrorCodes.KAFKA_CONCURRENT_TRANSACTIONS,
-  UNKNOWN_TOPIC_OR_PARTITION: ErrorCodes.KAFKA_UNKNOWN_TOPIC,
-  MESSAGE_TOO_LARGE: ErrorCodes.KAFKA_RECORD_TOO_LARGE,
-  RECORD_LIST_TOO_LARGE: ErrorCodes.KAFKA_RECORD_TOO_LARGE,
-  REQUEST_TIMED_OUT: ErrorCodes.TIMEOUT,
-  LEADER_NOT_AVAILABLE: ErrorCodes.KAFKA_UNAVAILABLE,
-  NOT_LEADER_FOR_PARTITION: ErrorCodes.KAFKA_UNAVAILABLE,
-  BROKER_NOT_AVAILABLE: ErrorCodes.KAFKA_UNAVAILABLE,
-  NETWORK_EXCEPTION: ErrorCodes.KAFKA_UNAVAILABLE,
-  SASL_AUTHENTICATION_FAILED: ErrorCodes.KAFKA_AUTH,
-  TOPIC_AUTHORIZATION_FAILED: ErrorCodes.KAFKA_AUTH,
-  GROUP_AUTHORIZATION_FAILED: ErrorCodes.KAFKA_AUTH,
-  CLUSTER_AUTHORIZATION_FAILED: ErrorCodes.KAFKA_AUTH,
-  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: ErrorCodes.KAFKA_AUTH,
-  NON_EMPTY_GROUP: ErrorCodes.KAFKA_GROUP_NOT_EMPTY,
-};
+import { BROKER_ERROR_CODES, RETRIABLE_CODES } from '../broker-errors';
 
 /** kafkajs error class names without a broker type. */
 const BY_NAME: Record<string, ErrorCode> = {
@@ -47,14 +16,7 @@ const BY_NAME: Record<string, ErrorCode> = {
   KafkaJSGroupCoordinatorNotFound: ErrorCodes.KAFKA_COORDINATOR_MOVED,
 };
 
-/** Codes a retry can fix, whatever kafkajs said (it calls a fenced producer's INVALID_PRODUCER_EPOCH non-retriable, rightly). */
-const RETRIABLE = new Set<ErrorCode>([
-  ErrorCodes.KAFKA_REBALANCE_IN_PROGRESS,
-  ErrorCodes.KAFKA_COORDINATOR_MOVED,
-  ErrorCodes.KAFKA_CONCURRENT_TRANSACTIONS,
-  ErrorCodes.KAFKA_UNAVAILABLE,
-  ErrorCodes.TIMEOUT,
-]);
+// kafkajs calls a fenced producer's INVALID_PRODUCER_EPOCH non-retriable, rightly; these codes never are.
 const NEVER_RETRIABLE = new Set<ErrorCode>([ErrorCodes.KAFKA_FENCED, ErrorCodes.KAFKA_STALE_MEMBER, ErrorCodes.KAFKA_RECORD_TOO_LARGE, ErrorCodes.KAFKA_AUTH]);
 
 interface KafkajsLike {
@@ -76,9 +38,9 @@ export function classify(err: unknown): { code: ErrorCode; retriable: boolean; t
     if (current instanceof NextActError) return { code: current.code, retriable: current.retriable };
     const e = current as KafkajsLike;
     const type = typeof e.type === 'string' ? e.type : undefined;
-    const code = (type && BY_TYPE[type]) || (typeof e.name === 'string' ? BY_NAME[e.name] : undefined) || byText(e.message);
+    const code = (type && BROKER_ERROR_CODES[type]) || (typeof e.name === 'string' ? BY_NAME[e.name] : undefined) || byText(e.message);
     if (code) {
-      if (RETRIABLE.has(code)) retriable = true;
+      if (RETRIABLE_CODES.has(code)) retriable = true;
       if (NEVER_RETRIABLE.has(code)) retriable = false;
       return { code, retriable, type };
     }

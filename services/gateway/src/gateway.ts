@@ -27,7 +27,7 @@ export const EVENTS_ROUTE = '/v1/events';
 /** POST /v1/customers/{customerId}/erasure: right to be forgotten (admin token). */
 export const ERASURE_ROUTE = /^\/v1\/customers\/([^/]+)\/erasure$/;
 
-/** Micro-batching of concurrent requests into one Kafka send; defaults measured with bench/http-bench.ts. */
+/** Micro-batching of concurrent requests into one Kafka send; defaults measured with the gateway scenario of `npm run bench`. */
 export interface BatchingOptions {
   maxBatchRecords: number;
   lingerMs: number;

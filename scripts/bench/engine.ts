@@ -263,9 +263,20 @@ async function restoreRun(ctx: BenchContext, scope: Scope, label: string, stateD
     const records = total(samples, 'nextact_engine_restored_records_total');
     const state = await engineState(svc);
     const memory = await measureMemory(svc);
-    const seconds = (readyAt - (restoringAt ?? readyAt)) / 1000;
+    // A small restore can finish between two 25 ms polls, so /readyz never says "restoring": then
+    // the engine's own restore time (its histogram's sum over partitions) is the measure.
+    const observed = restoringAt === undefined ? 0 : (readyAt - restoringAt) / 1000;
+    const seconds = observed > 0 ? observed : total(samples, 'nextact_engine_restore_duration_seconds_sum');
     kept = keep;
-    return { svc, seconds: round(seconds, 2), records, journeys: journeysOf(state), rps: seconds > 0 ? round(records / seconds) : null, ...memory };
+    return {
+      svc,
+      seconds: round(seconds, 3),
+      secondsFrom: observed > 0 ? 'readyz' : 'engine histogram',
+      records,
+      journeys: journeysOf(state),
+      rps: seconds > 0 ? round(records / seconds) : null,
+      ...memory,
+    };
   } finally {
     if (!kept) await finish(ctx, [{ svc, label }]);
   }

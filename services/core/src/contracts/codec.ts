@@ -26,6 +26,8 @@ export interface TopicBinding {
  */
 export const subjectFor = (topic: string, record: RecordName): string => `${topic}-${record}`;
 export const compatibility = COMPATIBILITY.BACKWARD_TRANSITIVE;
+/** How long one schema registration may take before it is tried again. */
+const REGISTER_TIMEOUT_MS = 15_000;
 
 export interface DecodedRecord<N extends RecordName = RecordName> {
   name: N;
@@ -63,7 +65,7 @@ export class RecordCodec {
         const subject = subjectFor(topic, record);
         try {
           await this.declareCompatibility(subject);
-          const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schemas[record]) }, { subject, compatibility });
+          const id = await this.registerSchema(subject, schemas[record]);
           this.idsByTopicRecord.set(`${topic}\u0000${record}`, id);
           this.logger.debug('schema registered', { subject, id });
         } catch (err) {
@@ -78,11 +80,44 @@ export class RecordCodec {
   async registerRaw(subject: string, schema: unknown): Promise<number> {
     try {
       await this.declareCompatibility(subject);
-      const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility });
-      return id;
+      return await this.registerSchema(subject, schema);
     } catch (err) {
       throw registryError(err, subject);
     }
+  }
+
+  /**
+   * One registration, each attempt bounded in time: a registry that accepts the request and never
+   * answers (seen with Apicurio's kafkasql storage under load) must not hang provisioning. The same
+   * schema under the same subject gets the same id, so an attempt abandoned mid-flight is harmless.
+   */
+  private async registerSchema(subject: string, schema: unknown): Promise<number> {
+    return retry(
+      async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new NextActError(ErrorCodes.TIMEOUT, `registry did not answer the registration of ${subject} within ${REGISTER_TIMEOUT_MS} ms`, {
+                  retriable: true,
+                }),
+              ),
+            REGISTER_TIMEOUT_MS,
+          );
+        });
+        try {
+          const { id } = await Promise.race([
+            this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility }),
+            timeout,
+          ]);
+          return id;
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      { retries: 3, shouldRetry: (err) => err instanceof NextActError && err.code === ErrorCodes.TIMEOUT },
+    );
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   type Config,
   codecFromConfig,
   createLogger,
+  deletePrefixSubjects,
   type KafkaClient,
   kafkaFromConfig,
   type Logger,
@@ -20,8 +21,6 @@ import {
   provision,
   type RecordCodec,
   sleep,
-  subjectFor,
-  topicBindings,
   topicNames,
 } from '@nextact/core';
 import {
@@ -130,14 +129,8 @@ export async function openScope(ctx: BenchContext, name: string, provisioned = t
       } finally {
         await admin.close();
       }
-      // The scope's subjects too (soft, then hard delete), so runs do not pile up in the registry.
-      for (const { topic, records } of topicBindings(prefix)) {
-        for (const record of records) {
-          const subject = `${config.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectFor(topic, record))}`;
-          await fetch(subject, { method: 'DELETE' }).catch(() => undefined);
-          await fetch(`${subject}?permanent=true`, { method: 'DELETE' }).catch(() => undefined);
-        }
-      }
+      // The scope's subjects too, so runs do not pile up in the registry.
+      await deletePrefixSubjects(config.schemaRegistryUrl, prefix);
     },
   };
 }

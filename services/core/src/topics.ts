@@ -1,5 +1,5 @@
 import type { Config } from './config';
-import type { TopicBinding } from './contracts/codec';
+import { subjectFor, type TopicBinding } from './contracts/codec';
 import { customerEventNames } from './contracts/records';
 import type { TopicSpec } from './kafka/port';
 
@@ -48,4 +48,18 @@ export function topicBindings(prefix: string): TopicBinding[] {
     { topic: names.customerEvents, records: customerEventNames },
     { topic: names.decisions, records: ['nextact.Decision'] },
   ];
+}
+
+/**
+ * Best effort: removes (soft, then hard delete) the registry subjects of every topic under a prefix,
+ * so test and benchmark runs do not pile up in the registry. Failures are ignored.
+ */
+export async function deletePrefixSubjects(registryUrl: string, prefix: string): Promise<void> {
+  for (const { topic, records } of topicBindings(prefix)) {
+    for (const record of records) {
+      const url = `${registryUrl}/subjects/${encodeURIComponent(subjectFor(topic, record))}`;
+      await fetch(url, { method: 'DELETE' }).catch(() => undefined);
+      await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined);
+    }
+  }
 }

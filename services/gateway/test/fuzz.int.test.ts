@@ -22,6 +22,7 @@ import {
   codecFromConfig,
   createLogger,
   customerEventTypes,
+  deletePrefixSubjects,
   type HttpService,
   type KafkaAdmin,
   type KafkaClient,
@@ -31,8 +32,6 @@ import {
   type RecordCodec,
   type RecordProducer,
   startHttpService,
-  subjectFor,
-  topicBindings,
   topicNames,
   topicSpecs,
   validateRecord,
@@ -429,13 +428,7 @@ afterAll(async () => {
     await admin.deleteTopics(topicSpecs(config).map((s) => s.name)).catch(() => undefined);
     await admin.close();
   }
-  for (const binding of topicBindings(prefix)) {
-    for (const name of binding.records) {
-      const url = `${config.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectFor(binding.topic, name))}`;
-      await fetch(url, { method: 'DELETE' }).catch(() => undefined);
-      await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined);
-    }
-  }
+  await deletePrefixSubjects(config.schemaRegistryUrl, prefix);
 });
 
 describe('ingest fuzzing against the real stack', () => {

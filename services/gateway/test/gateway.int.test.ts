@@ -6,6 +6,7 @@ import {
   codecFromConfig,
   createLogger,
   customerEventTypes,
+  deletePrefixSubjects,
   type HttpService,
   type KafkaAdmin,
   type KafkaClient,
@@ -17,7 +18,6 @@ import {
   type RecordProducer,
   startHttpService,
   subjectFor,
-  topicBindings,
   topicNames,
   topicSpecs,
   validateRecord,
@@ -110,14 +110,7 @@ afterAll(async () => {
     await admin.deleteTopics(topicSpecs(config).map((s) => s.name)).catch((err) => logger.warn('topic cleanup failed', { err }));
     await admin.close();
   }
-  // Best effort: the subjects of this run's prefix, so the registry does not fill up with test runs.
-  for (const binding of topicBindings(prefix)) {
-    for (const name of binding.records) {
-      const url = `${config.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectFor(binding.topic, name))}`;
-      await fetch(url, { method: 'DELETE' }).catch(() => undefined);
-      await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined);
-    }
-  }
+  await deletePrefixSubjects(config.schemaRegistryUrl, prefix);
 });
 
 describe('gateway against the real stack', () => {

@@ -31,7 +31,7 @@ export const contractMetrics = {
     nextact_engine_restore_duration_seconds: 'histogram',
     nextact_engine_restored_records_total: 'counter',
     nextact_engine_transactions_total: 'counter',
-    nextact_engine_dead_letters_total: 'counter',
+    nextact_dead_letters_total: 'counter',
     nextact_engine_owned_partitions: 'gauge',
   },
   analytics: {

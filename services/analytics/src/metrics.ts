@@ -1,6 +1,6 @@
-import { batchBuckets, latencyBuckets } from '@nextact/core';
+import { batchBuckets, deadLetterCounter, latencyBuckets } from '@nextact/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { deadLetterReasons, type SinkTable } from './rows';
+import type { SinkTable } from './rows';
 
 /** The analytics sink's series. Names are part of the contract with the dashboards: do not rename. */
 export function createSinkMetrics(registry: Registry) {
@@ -38,12 +38,7 @@ export function createSinkMetrics(registry: Registry) {
       await lag.refresh?.();
     },
   });
-  const deadLetters = new Counter({
-    name: 'nextact_dead_letters_total',
-    help: 'Records sent to the dead-letter topic, by reason.',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
+  const deadLetters = deadLetterCounter(registry);
   const recoveredBatches = new Counter({
     name: 'nextact_sink_recovered_batches_total',
     help: 'Batches found BEFORE at start and re-inserted with their original deduplication token.',
@@ -54,7 +49,6 @@ export function createSinkMetrics(registry: Registry) {
     rows.inc({ table }, 0);
     insertErrors.inc({ table }, 0);
   }
-  for (const reason of deadLetterReasons) deadLetters.inc({ reason }, 0);
   // lag.refresh is set by the running sink: brings the lag gauge up to date before a scrape.
   return { rows, batchRows, insertDuration, insertErrors, consumerLag, lag, deadLetters, recoveredBatches };
 }

@@ -1,8 +1,12 @@
-import { type ConsumedRecord, type CustomerEventName, customerEventNames, customerEventTypes, type DecodedRecord, type RecordTypes } from '@nextact/core';
-
-/** Why a record went to the dead-letter topic: the `reason` label and `dlq-reason` header. */
-export type DeadLetterReason = 'decode_failed' | 'unexpected_record' | 'unmappable';
-export const deadLetterReasons: DeadLetterReason[] = ['decode_failed', 'unexpected_record', 'unmappable'];
+import {
+  type ConsumedRecord,
+  type CustomerEventName,
+  customerEventNames,
+  customerEventTypes,
+  type DeadLetterReason,
+  type DecodedRecord,
+  type RecordTypes,
+} from '@nextact/core';
 
 export type SinkTable = 'events' | 'decisions';
 
@@ -118,7 +122,7 @@ export function blankEventRow(
 const isCustomerEvent = (name: string): name is CustomerEventName => (customerEventNames as string[]).includes(name);
 
 export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventRow {
-  if (!isCustomerEvent(decoded.name)) throw new UnfitRecord('unexpected_record', `${decoded.name} does not belong on the customer-events topic`);
+  if (!isCustomerEvent(decoded.name)) throw new UnfitRecord('unknown-record', `${decoded.name} does not belong on the customer-events topic`);
   const v = decoded.value as RecordTypes[CustomerEventName];
   const row = blankEventRow({
     event_id: v.eventId,
@@ -179,7 +183,7 @@ export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventR
 }
 
 export function decisionRow(decoded: DecodedRecord, record: ConsumedRecord): DecisionRow {
-  if (decoded.name !== 'nextact.Decision') throw new UnfitRecord('unexpected_record', `${decoded.name} does not belong on the decisions topic`);
+  if (decoded.name !== 'nextact.Decision') throw new UnfitRecord('unknown-record', `${decoded.name} does not belong on the decisions topic`);
   const d = decoded.value as RecordTypes['nextact.Decision'];
   if (!(d.probability >= 0 && d.probability <= 1)) throw new UnfitRecord('unmappable', `probability=${d.probability} is not in [0, 1]`);
   return {

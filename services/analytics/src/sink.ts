@@ -1,5 +1,6 @@
 import {
   type ConsumedRecord,
+  type DeadLetterReason,
   type DecodedRecord,
   deadLetterRecord,
   errorMessage,
@@ -21,7 +22,7 @@ import {
 import { type Cut, PartitionBatcher } from './batcher';
 import type { ClickHouse } from './clickhouse';
 import type { SinkMetrics } from './metrics';
-import { type DeadLetterReason, type DecisionRow, decisionRow, type EventRow, eventRow, type SinkTable, UnfitRecord } from './rows';
+import { type DecisionRow, decisionRow, type EventRow, eventRow, type SinkTable, UnfitRecord } from './rows';
 import { deleteCustomers, type ErasureSeen, erasedAmong, lastState, recordErasures, recordState } from './sinkState';
 
 /**
@@ -317,7 +318,7 @@ export class ClickHouseSink {
         decoded = await this.step('decode', () => this.options.codec.decode(record.value), { retriable: isRetriable });
       } catch (err) {
         if (err instanceof Stopping) throw err;
-        dead.push(this.deadLetter(record, 'decode_failed', errorMessage(err)));
+        dead.push(this.deadLetter(record, 'decode-failed', errorMessage(err)));
         continue;
       }
       if (table === 'events' && decoded.name === 'nextact.ErasureRequest') {

@@ -116,12 +116,12 @@ describe('ClickHouse sink (Kafka -> embedded ClickHouse)', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0]!.value?.equals(garbage)).toBe(true);
     expect(dead[0]!.key).toBe('cust-garbage');
-    expect(dead[0]!.headers['dlq-reason']).toBe('decode_failed');
+    expect(dead[0]!.headers['dlq-reason']).toBe('decode-failed');
     expect(dead[0]!.headers['dlq-source-topic']).toBe(env.topics.customerEvents);
     expect(dead[0]!.headers.origin).toBe('it');
     expect(Number(dead[0]!.headers['dlq-source-offset'])).toBeGreaterThanOrEqual(0);
     const text = await registry.metrics();
-    expect(text).toMatch(/nextact_dead_letters_total\{reason="decode_failed"\} 1/);
+    expect(text).toMatch(/nextact_dead_letters_total\{reason="decode-failed"\} 1/);
     expect(text).toMatch(new RegExp(`nextact_sink_rows_total\\{table="events"\\} ${events.length}\\b`));
     expect(text).toMatch(new RegExp(`nextact_sink_rows_total\\{table="decisions"\\} ${decisions.length}\\b`));
     expect(text).toMatch(/nextact_sink_insert_duration_seconds_count [1-9]/);

@@ -12,4 +12,5 @@ export * from './logger';
 export * from './metrics';
 export * from './retry';
 export * from './runtime';
+export * from './service';
 export * from './topics';

@@ -12,7 +12,7 @@ import {
   kafkaFromConfig,
   type Logger,
   NextActError,
-  provision,
+  provisionUntilReady,
   type RecordCodec,
   sleep,
   topicNames,
@@ -139,7 +139,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   if (needsKafka) {
     kafka = kafkaFromConfig(config, logger, 'simulator');
     codec = codecFromConfig(config, logger);
-    await provision(config, kafka, codec, logger);
+    // The stack may still be coming up: retried with backoff (the failure logged), given up on abort.
+    await provisionUntilReady(config, kafka, codec, logger, { stopping: () => options.signal?.aborted ?? false });
   }
 
   let sink: EventSink;

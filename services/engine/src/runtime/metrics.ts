@@ -1,5 +1,5 @@
 /** The engine's Prometheus series; names are fixed because dashboards query them. */
-import { latencyBuckets } from '@nextact/core';
+import { deadLetterCounter, latencyBuckets } from '@nextact/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class EngineMetrics {
@@ -58,12 +58,7 @@ export class EngineMetrics {
     });
     this.restoredRecords = new Counter({ name: 'nextact_engine_restored_records_total', help: 'Changelog records read by restores.', registers });
     this.transactions = new Counter({ name: 'nextact_engine_transactions_total', help: 'Batch transactions by result.', labelNames: ['result'], registers });
-    this.deadLetters = new Counter({
-      name: 'nextact_engine_dead_letters_total',
-      help: 'Records sent to the dead-letter topic, by reason.',
-      labelNames: ['reason'],
-      registers,
-    });
+    this.deadLetters = deadLetterCounter(registry);
     this.ownedPartitions = new Gauge({ name: 'nextact_engine_owned_partitions', help: 'Input partitions assigned to this instance.', registers });
     this.timersFired = new Counter({ name: 'nextact_engine_timers_fired_total', help: 'Journey timers fired by stream time.', registers });
   }

@@ -79,7 +79,7 @@ describe('engine runtime: poison records', () => {
     const decisions = await decodeDecisions(stack, (await readTopic(stack, stack.topics.decisions)).get(0)!);
     const triggers = decisions.map((d) => d.triggerEventId).filter((id) => !id.startsWith('timer:'));
     expect(triggers).toEqual([e0!.value.eventId, e1!.value.eventId, e4!.value.eventId]);
-    expect(await counterTotal(metrics, 'nextact_engine_dead_letters_total', { reason: 'decode-failed' })).toBe(2);
-    expect(await counterTotal(metrics, 'nextact_engine_dead_letters_total')).toBe(5);
+    expect(await counterTotal(metrics, 'nextact_dead_letters_total', { reason: 'decode-failed' })).toBe(2);
+    expect(await counterTotal(metrics, 'nextact_dead_letters_total')).toBe(5);
   });
 });

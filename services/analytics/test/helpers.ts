@@ -5,21 +5,16 @@ import { join } from 'node:path';
 import {
   type Config,
   type CustomerEventName,
-  codecFromConfig,
-  customerEventTypes,
   type KafkaClient,
-  kafkaFromConfig,
   loadConfig,
   type OutgoingRecord,
-  provision,
   type RecordCodec,
   type RecordName,
   type RecordTypes,
-  silentLogger,
-  topicNames,
-  topicSpecs,
+  type topicNames,
   validateRecord,
 } from '@nextact/core';
+import { makeEvents as kitMakeEvents, provisioned as kitProvisioned, waitFor } from '../../../test/support/kit';
 import { prng as rng } from '../../../test/support/prng';
 
 /** A config of its own: unique topic prefix (so group ids are unique too) and a fresh chdb folder. */
@@ -38,71 +33,23 @@ export function testConfig(name: string, extra: Record<string, string> = {}): Co
   return { ...config, dataDir };
 }
 
+/** The kit's provisioned topics and schemas; cleanup also removes the chdb folder. */
 export async function provisioned(config: Config & { dataDir: string }, name: string) {
-  const kafka = kafkaFromConfig(config, silentLogger, name);
-  const codec = codecFromConfig(config, silentLogger);
-  await provision(config, kafka, codec, silentLogger);
+  const p = await kitProvisioned(config, name);
   return {
-    kafka,
-    codec,
-    topics: topicNames(config.topicPrefix),
+    ...p,
     async cleanup() {
-      const admin = await kafka.admin();
-      await admin.deleteTopics(topicSpecs(config).map((t) => t.name)).catch(() => {});
-      await admin.close();
+      await p.cleanup();
       rmSync(config.dataDir, { recursive: true, force: true });
     },
   };
 }
 
-const T0 = Date.UTC(2026, 0, 5);
+/** `n` valid events of every kind (eventIds `ev-<seed>-<i>`, which makeDecisions' triggers name). */
+export const makeEvents = (n: number, customers: number, seed: number) =>
+  kitMakeEvents(n, customers, { seed, idPrefix: 'ev', profile: 'every-kind' }) as { name: CustomerEventName; value: RecordTypes[CustomerEventName] }[];
 
-/** `n` valid customer events of every kind, spread over ~2 months and `customers` customers. */
-export function makeEvents(n: number, customers: number, seed: number): { name: CustomerEventName; value: RecordTypes[CustomerEventName] }[] {
-  const r = rng(seed);
-  // Erasures are not ordinary events: they delete rows (see erasure.int.test.ts).
-  const kinds = Object.values(customerEventTypes).filter((k) => k !== customerEventTypes.erasure);
-  const out: { name: CustomerEventName; value: RecordTypes[CustomerEventName] }[] = [];
-  for (let i = 0; i < n; i++) {
-    const name = kinds[i % kinds.length]!;
-    const base = {
-      eventId: `ev-${seed}-${i}`,
-      customerId: `cust-${Math.floor(r() * customers)}`,
-      eventTime: T0 + Math.floor(r() * 60 * 86_400_000),
-      source: 'it',
-    };
-    let value: unknown;
-    switch (name) {
-      case 'nextact.BrowseEvent':
-        value = { ...base, kind: 'PRODUCT_VIEW', category: 'shoes', productId: `p-${i}` };
-        break;
-      case 'nextact.ChatEvent':
-        value = { ...base, conversationId: `conv-${i}`, intent: 'COMPLAINT', sentiment: -0.5, resolved: false, handledBy: 'BOT' };
-        break;
-      case 'nextact.PurchaseEvent':
-        value = {
-          ...base,
-          orderId: `o-${i}`,
-          lineItems: [{ sku: 'sku-1', category: 'shoes', quantity: 1, unitPriceMinor: 1000 + i }],
-          amountMinor: 1000 + i,
-          currency: 'EUR',
-          channel: 'WEB',
-        };
-        break;
-      case 'nextact.SurveyResponse':
-        value = { ...base, surveyId: `s-${i}`, nps: i % 11, csat: 1 + (i % 5) };
-        break;
-      case 'nextact.ActionOutcome':
-        value = { ...base, decisionId: `dec-${seed}-${i}`, actionId: 'offer_discount', channel: 'EMAIL', outcome: 'CONVERTED', valueMinor: 500 };
-        break;
-      case 'nextact.ConsentChange':
-        value = { ...base, channel: 'EMAIL', granted: i % 2 === 0 };
-        break;
-    }
-    out.push({ name, value: validateRecord(name, value) });
-  }
-  return out;
-}
+const T0 = Date.UTC(2026, 0, 5);
 
 export function makeDecisions(n: number, customers: number, seed: number): RecordTypes['nextact.Decision'][] {
   const r = rng(seed);
@@ -158,17 +105,4 @@ export async function produceAll(kafka: KafkaClient, records: OutgoingRecord[], 
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 45_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor };

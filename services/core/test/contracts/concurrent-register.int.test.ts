@@ -1,8 +1,8 @@
+import { testConfig } from '../../../../test/support/kit';
 import { codecFromConfig, kafkaFromConfig, silentLogger, topicBindings, topicSpecs } from '../../src';
-import { testConfig } from '../helpers';
 
 describe('schema registration by several services starting at once', () => {
-  const config = testConfig();
+  const config = testConfig('core');
 
   afterAll(async () => {
     const admin = await kafkaFromConfig(config, silentLogger, 'register-it').admin();

@@ -1,5 +1,5 @@
+import { provisioned, testConfig } from '../../../../test/support/kit';
 import { ErrorCodes, type NextActError, schemas, subjectFor, topicNames } from '../../src';
-import { provisioned, testConfig } from '../helpers';
 
 interface AvroRecordSchema {
   type: 'record';
@@ -9,7 +9,7 @@ interface AvroRecordSchema {
 }
 
 describe('schema governance in the real registry', () => {
-  const config = testConfig();
+  const config = testConfig('core');
   const topic = topicNames(config.topicPrefix).customerEvents;
   const subject = subjectFor(topic, 'nextact.BrowseEvent');
   let env: Awaited<ReturnType<typeof provisioned>>;

@@ -1,8 +1,8 @@
+import { provisioned, testConfig } from '../../../../test/support/kit';
 import { type ConsumedRecord, subjectFor, topicNames, validateRecord } from '../../src';
-import { provisioned, testConfig } from '../helpers';
 
 describe('Avro over the real broker and registry', () => {
-  const config = testConfig();
+  const config = testConfig('core');
   const topics = topicNames(config.topicPrefix);
   let env: Awaited<ReturnType<typeof provisioned>>;
 

@@ -1,12 +1,12 @@
+import { testConfig } from '../../../../test/support/kit';
 import { KAFKAJS_CAPABILITIES, silentLogger } from '../../src';
 import { createKafkajsClient } from '../../src/kafka/kafkajs';
-import { testConfig } from '../helpers';
 import { describeKafkaPort } from './conformance';
 
 describeKafkaPort(
   'kafkajs on the local broker',
   () => {
-    const config = testConfig();
+    const config = testConfig('core');
     let n = 0;
     return {
       client: () => createKafkajsClient({ brokers: config.kafkaBrokers, clientId: `conformance-kafkajs-${++n}` }, silentLogger),

@@ -1,12 +1,12 @@
+import { testConfig } from '../../../../test/support/kit';
 import { kafkaFromConfig, silentLogger } from '../../src';
 import { createPlatformaticClient, PLATFORMATIC_CAPABILITIES } from '../../src/kafka/platformatic';
-import { testConfig } from '../helpers';
 import { describeKafkaPort } from './conformance';
 
 describeKafkaPort(
   '@platformatic/kafka on the local broker',
   () => {
-    const config = testConfig();
+    const config = testConfig('core');
     let n = 0;
     // Through the config path once, so the default adapter (KAFKA_CLIENT unset) is what is tested; then independent clients.
     const first = kafkaFromConfig(config, silentLogger, 'conformance');

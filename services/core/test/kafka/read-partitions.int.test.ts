@@ -1,8 +1,8 @@
+import { provisioned, testConfig } from '../../../../test/support/kit';
 import { type ConsumedRecord, topicNames } from '../../src';
-import { provisioned, testConfig } from '../helpers';
 
 describe('readPartitions over the real broker', () => {
-  const config = testConfig();
+  const config = testConfig('core');
   const topic = topicNames(config.topicPrefix).journeyChangelog;
   let env: Awaited<ReturnType<typeof provisioned>>;
 

@@ -1,0 +1,10 @@
+/** Replay as a library: the same commands as `npm run replay -- <command>`. */
+export * from './context';
+export * from './diff';
+export * from './fold';
+export * from './fold-range';
+export * from './output';
+export * from './progress';
+export * from './range';
+export * from './records';
+export * from './shadow';

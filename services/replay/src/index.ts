@@ -1,3 +1,4 @@
+export * from './backfill';
 /** Replay as a library: the same commands as `npm run replay -- <command>`. */
 export * from './context';
 export * from './diff';

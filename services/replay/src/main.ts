@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { errorMessage, NextActError } from '@nextact/core';
+import { type BackfillSource, backfillLine, runBackfill } from './backfill';
 import { openContext, type ReplayContext } from './context';
 import { renderDiff, runDiff } from './diff';
 import type { FoldSummary } from './fold-range';
@@ -100,6 +101,16 @@ async function run(command: string, v: Values, ctx: ReplayContext): Promise<unkn
       });
       if (!v.json) process.stdout.write(`${renderDiff(r)}\n`);
       process.stderr.write(`${throughputLine('diff', r)}\n`);
+      return r;
+    }
+    case 'backfill': {
+      const r = await runBackfill(ctx, {
+        source: need(v['topic-name'], '--topic-name', 'events (customer-events) or decisions') as BackfillSource,
+        range: rangeOf(v),
+        restart: v.restart,
+        progress,
+      });
+      process.stderr.write(`${backfillLine(r)}${r.resumed ? ' (resumed)' : ''}\n`);
       return r;
     }
     default:

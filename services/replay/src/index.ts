@@ -2,6 +2,7 @@ export * from './backfill';
 /** Replay as a library: the same commands as `npm run replay -- <command>`. */
 export * from './context';
 export * from './diff';
+export * from './evaluate';
 export * from './fold';
 export * from './fold-range';
 export * from './output';

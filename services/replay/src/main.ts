@@ -19,6 +19,7 @@ import { errorMessage, NextActError } from '@nextact/core';
 import { type BackfillSource, backfillLine, runBackfill } from './backfill';
 import { openContext, type ReplayContext } from './context';
 import { renderDiff, runDiff } from './diff';
+import { renderEvaluate, runEvaluate } from './evaluate';
 import type { FoldSummary } from './fold-range';
 import { fmtRate, Interrupted } from './progress';
 import { invalid, parseOffsets, parsePartitions, parseTime, type RangeSpec } from './range';
@@ -111,6 +112,19 @@ async function run(command: string, v: Values, ctx: ReplayContext): Promise<unkn
         progress,
       });
       process.stderr.write(`${backfillLine(r)}${r.resumed ? ' (resumed)' : ''}\n`);
+      return r;
+    }
+    case 'evaluate': {
+      const spec = rangeOf(v);
+      const r = await runEvaluate(ctx, {
+        policyFile: need(v.policy, '--policy', 'the candidate policy file to evaluate'),
+        loggedPolicyFile: v['logged-policy'] ?? process.env.POLICY_FILE ?? 'services/engine/policy/policy.yaml',
+        range: spec.offsets || spec.time || spec.whole ? spec : undefined,
+        windowHours: v['window-hours'] ? Number(v['window-hours']) : undefined,
+        progress,
+      });
+      if (!v.json) process.stdout.write(`${renderEvaluate(r)}\n`);
+      process.stderr.write(`${throughputLine('evaluate', r)}\n`);
       return r;
     }
     default:

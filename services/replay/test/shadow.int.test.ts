@@ -29,7 +29,7 @@ beforeAll(async () => {
   stack = await testStack('replay', 3);
   dir = mkdtempSync(join(tmpdir(), 'nextact-replay-'));
   await produceEvents(stack, makeEvents(3000, 60, 11), 500);
-  const { engine } = await startEngine(stack, createNbaDomain(loadPolicy(policyFile)), { groupId: groupId(), instanceId: 'live', idleAdvanceMs: 0 });
+  const { engine } = await startEngine(stack, createNbaDomain(loadPolicy(policyFile)), { groupId: groupId(), instanceId: 'live' });
   try {
     await waitCaughtUp(stack, groupId(), 60_000);
   } finally {

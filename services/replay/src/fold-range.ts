@@ -122,6 +122,8 @@ export async function foldRange<J, L>(o: FoldOptions<J, L>): Promise<FoldSummary
             const event = r.event;
             const t = event.value.eventTime;
             const inRange = BigInt(record.offset) >= from && (time === undefined || (t >= time.from && t < time.until));
+            // A cold run starts from nothing: events outside the range leave no state either.
+            if (!inRange && !range.warm) continue;
             hooks.beforeEvent?.(plan, event, record, inRange);
             let decisions: Decision[];
             try {

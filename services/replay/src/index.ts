@@ -8,5 +8,6 @@ export * from './fold-range';
 export * from './output';
 export * from './progress';
 export * from './range';
+export * from './rebuild';
 export * from './records';
 export * from './shadow';

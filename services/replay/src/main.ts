@@ -7,8 +7,8 @@
  *             (--out FILE [--format jsonl|avro] | --topic) [--run NAME] [--cold] [--restart]
  *   diff      --policy FILE RANGE [--examples N] [--json]
  *   backfill  --topic-name events|decisions RANGE [--json]
- *   evaluate  --policy CANDIDATE [--logged-policy FILE] RANGE [--window-hours 72] [--json]
- *   rebuild   RANGE-or---all [--verify] [--policy FILE] [--json]
+ *   evaluate  --policy CANDIDATE [--logged-policy FILE] [RANGE] [--window-hours 72] [--json]
+ *   rebuild   [RANGE] [--verify [--group G]] [--policy FILE] [--out DIR] [--json]   (exit 3 when --verify finds differences)
  *
  * Common: --prefix P (NEXTACT_TOPIC_PREFIX), KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_* as the services read them.
  * Interrupt with Ctrl-C: the position is saved and the same command resumes it (shadow, backfill).
@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { errorMessage, NextActError } from '@nextact/core';
+import { engineSettings } from '@nextact/engine';
 import { type BackfillSource, backfillLine, runBackfill } from './backfill';
 import { openContext, type ReplayContext } from './context';
 import { renderDiff, runDiff } from './diff';
@@ -23,6 +24,7 @@ import { renderEvaluate, runEvaluate } from './evaluate';
 import type { FoldSummary } from './fold-range';
 import { fmtRate, Interrupted } from './progress';
 import { invalid, parseOffsets, parsePartitions, parseTime, type RangeSpec } from './range';
+import { renderRebuild, runRebuild } from './rebuild';
 import { runShadow } from './shadow';
 
 const options = {
@@ -43,6 +45,7 @@ const options = {
   examples: { type: 'string' },
   'window-hours': { type: 'string' },
   verify: { type: 'boolean' },
+  group: { type: 'string' },
   prefix: { type: 'string' },
   json: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
@@ -118,13 +121,28 @@ async function run(command: string, v: Values, ctx: ReplayContext): Promise<unkn
       const spec = rangeOf(v);
       const r = await runEvaluate(ctx, {
         policyFile: need(v.policy, '--policy', 'the candidate policy file to evaluate'),
-        loggedPolicyFile: v['logged-policy'] ?? process.env.POLICY_FILE ?? 'services/engine/policy/policy.yaml',
+        loggedPolicyFile: v['logged-policy'] ?? engineSettings(ctx.config).policyFile,
         range: spec.offsets || spec.time || spec.whole ? spec : undefined,
         windowHours: v['window-hours'] ? Number(v['window-hours']) : undefined,
         progress,
       });
       if (!v.json) process.stdout.write(`${renderEvaluate(r)}\n`);
       process.stderr.write(`${throughputLine('evaluate', r)}\n`);
+      return r;
+    }
+    case 'rebuild': {
+      const spec = rangeOf(v);
+      const r = await runRebuild(ctx, {
+        policyFile: v.policy ?? engineSettings(ctx.config).policyFile,
+        range: spec.offsets || spec.time || spec.whole ? spec : undefined,
+        verify: v.verify,
+        groupId: v.group,
+        outDir: v.out,
+        progress,
+      });
+      if (!v.json) process.stdout.write(`${renderRebuild(r)}\n`);
+      process.stderr.write(`${throughputLine('rebuild', r)}\n`);
+      if (r.verified && r.differences > 0) process.exitCode = 3;
       return r;
     }
     default:
@@ -142,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const result = await run(positionals[0]!, values, ctx);
     if (values.json) process.stdout.write(`${JSON.stringify(result, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } finally {
     await ctx.close();
   }

@@ -31,6 +31,8 @@ export interface ResolvedRange {
   topic: string;
   partitions: PartitionPlan[];
   time?: { from: number; until: number };
+  /** False: no state before the range (events before a time range are not applied either). */
+  warm: boolean;
 }
 
 export const invalid = (message: string): NextActError => new NextActError(ErrorCodes.VALIDATION, message);
@@ -111,7 +113,7 @@ export function resolveRange(topic: string, spec: RangeSpec, marks: PartitionWat
     const what = marks.filter((m) => wanted.includes(m.partition)).map((m) => `${m.partition}:${m.low}-${m.high}`);
     throw invalid(`empty range: no offsets to replay in ${topic} (its partitions hold ${what.join(', ') || 'nothing'}; UNTIL is exclusive)`);
   }
-  return { topic, partitions: plans, time: spec.time };
+  return { topic, partitions: plans, time: spec.time, warm: options.warm };
 }
 
 /** Offsets the replay reads in all (warm-up included): the progress bar's 100%. */

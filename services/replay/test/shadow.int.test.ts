@@ -15,6 +15,7 @@ import { runDiff } from '../src/diff';
 import { PartitionFold } from '../src/fold';
 import { readAvroDecisions } from '../src/output';
 import { Interrupt, Interrupted } from '../src/progress';
+import { runRebuild } from '../src/rebuild';
 import { runShadow, shadowTopicName } from '../src/shadow';
 
 jest.setTimeout(110_000);
@@ -197,5 +198,40 @@ describe('replay diff', () => {
     expect(r.examples).toHaveLength(3);
     expect(r.examples[0]!.live!.reasonCodes.length).toBeGreaterThan(0);
     expect(r.examples[0]!.shadow!.reasonCodes.length).toBeGreaterThan(0);
+  });
+});
+
+describe('replay rebuild', () => {
+  it('rebuilds the state the live engine has, journey for journey, and --verify says so', async () => {
+    const outDir = join(dir, 'rebuilt');
+    const r = await runRebuild(ctx, { policyFile, verify: true, outDir, progress: false });
+    expect(r.journeys).toBeGreaterThan(30);
+    expect(r.partitions.map((p) => p.journeys)).toEqual(r.partitions.map((p) => p.liveJourneys));
+    expect(r.listed).toEqual([]);
+    expect(r.differences).toBe(0);
+    expect(JSON.parse(readFileSync(join(outDir, '0.json'), 'utf8')).journeys.length).toBe(r.partitions.find((p) => p.partition === 0)!.journeys);
+  });
+
+  it('reports every difference when the state does not match (another policy, or a cold start)', async () => {
+    const changed = join(dir, 'changed-rebuild.yaml');
+    writeFileSync(
+      changed,
+      readFileSync(policyFile, 'utf8')
+        .replace(/version: "[^"]+"/, 'version: "rebuild-test"')
+        .replace(/temperature: 1.0/, 'temperature: 0.05'),
+    );
+    const r = await runRebuild(ctx, { policyFile: changed, verify: true, progress: false, maxListed: 3 });
+    expect(r.differences).toBeGreaterThan(0);
+    expect(r.listed.length).toBeLessThanOrEqual(3 * r.partitions.length);
+    expect(r.listed.every((d) => d.kind === 'different')).toBe(true);
+    // Cold from a time in the middle: journeys of customers seen only before it are missing.
+    const cold = await runRebuild(ctx, {
+      policyFile,
+      verify: true,
+      progress: false,
+      range: { time: { from: Date.UTC(2026, 0, 1, 0, 10), until: Date.UTC(2100, 0, 1) } },
+    });
+    expect(cold.differences).toBeGreaterThan(0);
+    expect(cold.eventsInRange).toBeLessThan(3000);
   });
 });

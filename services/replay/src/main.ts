@@ -4,9 +4,9 @@
  * and refuses unclear input with what to fix. Commands:
  *
  *   shadow    --policy FILE (--offsets P:FROM-UNTIL,... | --from-time T --until-time T) [--partitions 0,1]
- *             (--out FILE [--format jsonl|avro] | --topic) [--run NAME] [--cold] [--restart]
+ *             (--out FILE [--format jsonl|avro] | --topic) [--run NAME] [--cold] [--restart] [--progress-file F]
  *   diff      --policy FILE RANGE [--examples N] [--json]
- *   backfill  --topic-name events|decisions RANGE [--json]
+ *   backfill  --topic-name events|decisions RANGE [--restart] [--progress-file F] [--json]
  *   evaluate  --policy CANDIDATE [--logged-policy FILE] [RANGE] [--window-hours 72] [--json]
  *   rebuild   [RANGE] [--verify [--group G]] [--policy FILE] [--out DIR] [--json]   (exit 3 when --verify finds differences)
  *
@@ -42,6 +42,7 @@ const options = {
   run: { type: 'string' },
   cold: { type: 'boolean' },
   restart: { type: 'boolean' },
+  'progress-file': { type: 'string' },
   examples: { type: 'string' },
   'window-hours': { type: 'string' },
   verify: { type: 'boolean' },
@@ -90,6 +91,7 @@ async function run(command: string, v: Values, ctx: ReplayContext): Promise<unkn
         cold: v.cold,
         run: v.run,
         restart: v.restart,
+        progressFile: v['progress-file'],
         progress,
       });
       process.stderr.write(`${throughputLine('shadow', r)}; output ${r.output}${r.resumed ? ' (resumed)' : ''}\n`);
@@ -112,6 +114,7 @@ async function run(command: string, v: Values, ctx: ReplayContext): Promise<unkn
         source: need(v['topic-name'], '--topic-name', 'events (customer-events) or decisions') as BackfillSource,
         range: rangeOf(v),
         restart: v.restart,
+        progressFile: v['progress-file'],
         progress,
       });
       process.stderr.write(`${backfillLine(r)}${r.resumed ? ' (resumed)' : ''}\n`);

@@ -16,6 +16,8 @@ export interface DiffOptions {
   policyFile: string;
   range: RangeSpec;
   cold?: boolean;
+  /** The policy that shaped the state before the range (after a cut-over: the previous version). */
+  warmupPolicyFile?: string;
   /** How many changed decisions to show in full (default 5). */
   examples?: number;
   progress?: boolean;
@@ -178,6 +180,7 @@ export async function runDiff(ctx: ReplayContext, o: DiffOptions): Promise<DiffR
     logger: ctx.logger,
     range,
     domain,
+    warmupDomain: o.warmupPolicyFile ? policyDomain(o.warmupPolicyFile).domain : undefined,
     label: 'diff',
     progress: o.progress === false ? false : undefined,
     hooks: {

@@ -55,6 +55,11 @@ export interface FoldOptions<J, L> {
   logger: Logger;
   range: ResolvedRange;
   domain: DecisionDomain<J, L>;
+  /**
+   * The policy that made the state before the range (default: `domain`): after a cut-over the
+   * journeys below the cut were shaped by the previous version's decisions.
+   */
+  warmupDomain?: DecisionDomain<J, L>;
   hooks: FoldHooks<J, L>;
   label: string;
   resume?: FoldPosition;
@@ -85,7 +90,10 @@ export async function foldRange<J, L>(o: FoldOptions<J, L>): Promise<FoldSummary
       progress?.advance(BigInt(plan.until) - BigInt(plan.readFrom));
       continue;
     }
-    const fold = new PartitionFold(o.domain, (customerId, err) => o.logger.warn('timer failed; dropped (as the engine does)', { customerId, err }));
+    const switching = o.warmupDomain ? new SwitchingDomain(o.warmupDomain) : undefined;
+    const fold = new PartitionFold(switching?.domain ?? o.domain, (customerId, err) =>
+      o.logger.warn('timer failed; dropped (as the engine does)', { customerId, err }),
+    );
     let next = BigInt(plan.readFrom);
     const cur = o.resume?.current;
     if (cur && cur.partition === plan.partition && existsSync(cur.snapshot)) {
@@ -124,6 +132,7 @@ export async function foldRange<J, L>(o: FoldOptions<J, L>): Promise<FoldSummary
             const inRange = BigInt(record.offset) >= from && (time === undefined || (t >= time.from && t < time.until));
             // A cold run starts from nothing: events outside the range leave no state either.
             if (!inRange && !range.warm) continue;
+            if (switching && BigInt(record.offset) >= from) switching.current = o.domain;
             hooks.beforeEvent?.(plan, event, record, inRange);
             let decisions: Decision[];
             try {
@@ -168,4 +177,29 @@ export async function foldRange<J, L>(o: FoldOptions<J, L>): Promise<FoldSummary
   summary.eventsPerSec = summary.recordsRead / Math.max(0.001, summary.seconds);
   progress?.finish();
   return summary;
+}
+
+/** A domain whose decisions come from `current`: the warm-up policy, then the replayed one. */
+class SwitchingDomain<J, L> {
+  current: DecisionDomain<J, L>;
+  readonly domain: DecisionDomain<J, L>;
+
+  constructor(first: DecisionDomain<J, L>) {
+    this.current = first;
+    const self = this;
+    this.domain = {
+      get policyVersion() {
+        return self.current.policyVersion;
+      },
+      initialJourney: (id) => self.current.initialJourney(id),
+      initialLearner: () => self.current.initialLearner(),
+      onEvent: (j, l, e, t) => self.current.onEvent(j, l, e, t),
+      nextTimer: (j) => self.current.nextTimer(j),
+      onTimer: (j, l, due, t) => self.current.onTimer(j, l, due, t),
+      serialiseJourney: (j) => self.current.serialiseJourney(j),
+      deserialiseJourney: (b) => self.current.deserialiseJourney(b),
+      serialiseLearner: (l) => self.current.serialiseLearner(l),
+      deserialiseLearner: (b) => self.current.deserialiseLearner(b),
+    };
+  }
 }

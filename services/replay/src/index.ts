@@ -10,4 +10,5 @@ export * from './progress';
 export * from './range';
 export * from './rebuild';
 export * from './records';
+export * from './reprocess';
 export * from './shadow';

@@ -5,7 +5,8 @@
  *
  *   shadow    --policy FILE (--offsets P:FROM-UNTIL,... | --from-time T --until-time T) [--partitions 0,1]
  *             (--out FILE [--format jsonl|avro] | --topic) [--run NAME] [--cold] [--restart] [--progress-file F]
- *   diff      --policy FILE RANGE [--examples N] [--json]
+ *   diff      --policy FILE RANGE [--warmup-policy OLD] [--examples N] [--json]
+ *   reprocess --policy NEW [--from-time T] [--group G] [--json]   (cut-over check and plan; see docs/replay.md)
  *   backfill  --topic-name events|decisions RANGE [--restart] [--progress-file F] [--json]
  *   evaluate  --policy CANDIDATE [--logged-policy FILE] [RANGE] [--window-hours 72] [--json]
  *   rebuild   [RANGE] [--verify [--group G]] [--policy FILE] [--out DIR] [--json]   (exit 3 when --verify finds differences)
@@ -25,11 +26,13 @@ import type { FoldSummary } from './fold-range';
 import { fmtRate, Interrupted } from './progress';
 import { invalid, parseOffsets, parsePartitions, parseTime, type RangeSpec } from './range';
 import { renderRebuild, runRebuild } from './rebuild';
+import { planReprocess } from './reprocess';
 import { runShadow } from './shadow';
 
 const options = {
   policy: { type: 'string' },
   'logged-policy': { type: 'string' },
+  'warmup-policy': { type: 'string' },
   offsets: { type: 'string' },
   'from-time': { type: 'string' },
   'until-time': { type: 'string' },
@@ -102,6 +105,7 @@ async function run(command: string, v: Values, ctx: ReplayContext): Promise<unkn
         policyFile: need(v.policy, '--policy', 'the policy file to compare with the live decisions'),
         range: rangeOf(v),
         cold: v.cold,
+        warmupPolicyFile: v['warmup-policy'],
         examples: v.examples ? Number(v.examples) : undefined,
         progress,
       });
@@ -148,8 +152,21 @@ async function run(command: string, v: Values, ctx: ReplayContext): Promise<unkn
       if (r.verified && r.differences > 0) process.exitCode = 3;
       return r;
     }
+    case 'reprocess': {
+      const r = await planReprocess(ctx, {
+        policyFile: need(v.policy, '--policy', 'the new policy version to switch to'),
+        fromTime: v['from-time'] ? parseTime(v['from-time'], '--from-time') : undefined,
+        groupId: v.group,
+        progress,
+      });
+      if (!v.json) {
+        if (r.diff) process.stdout.write(`what ${r.newPolicyVersion} changes since --from-time, up to the cut:\n${renderDiff(r.diff)}\n\n`);
+        process.stdout.write(`cut-over of ${r.groupId} to ${r.newPolicyVersion} (${r.backlog} records not yet decided):\n${r.steps.join('\n')}\n`);
+      }
+      return r;
+    }
     default:
-      throw invalid(`unknown command ${JSON.stringify(command)}: use shadow, diff, backfill, evaluate or rebuild (--help)`);
+      throw invalid(`unknown command ${JSON.stringify(command)}: use shadow, diff, backfill, evaluate, rebuild or reprocess (--help)`);
   }
 }
 

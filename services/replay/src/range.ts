@@ -8,7 +8,7 @@ import { ErrorCodes, type KafkaAdmin, NextActError, type PartitionWatermarks } f
 export interface RangeSpec {
   /** Offset ranges per partition; partitions not named are not replayed. */
   offsets?: { partition: number; from?: string; until?: string }[];
-  /** Event-time window [from, until) in ms: records whose event time falls in it are the range. */
+  /** Event-time window [from, until) in ms: records whose event time falls in it are the range (within `offsets` when both are given). */
   time?: { from: number; until: number };
   /** Whole partitions, from the log start to the end now. */
   whole?: boolean;
@@ -84,12 +84,13 @@ export async function watermarksOf(admin: KafkaAdmin, topic: string): Promise<Pa
  * so the state at the range start is the one the engine had (the log must still hold it).
  */
 export function resolveRange(topic: string, spec: RangeSpec, marks: PartitionWatermarks[], options: { warm: boolean }): ResolvedRange {
-  const given = [spec.offsets, spec.time, spec.whole].filter((x) => x).length;
+  // Offsets and a time window may be combined (records in both); whole partitions stand alone.
+  const given = [spec.offsets ?? spec.time, spec.whole].filter((x) => x).length;
   if (given === 0)
     throw invalid(
       'no range given: every replay is bounded; pass --offsets P:FROM-UNTIL,..., --from-time/--until-time, or --all (whole partitions as they end now)',
     );
-  if (given > 1) throw invalid('give one range: --offsets, a time range or --all');
+  if (given > 1) throw invalid('--all stands alone: give it without --offsets or a time range');
   if (spec.time && !(spec.time.from < spec.time.until)) throw invalid(`empty time range: --from-time must be before --until-time`);
   const byPartition = new Map(marks.map((m) => [m.partition, m]));
   const wanted = spec.partitions ?? (spec.offsets ? spec.offsets.map((o) => o.partition) : marks.map((m) => m.partition));

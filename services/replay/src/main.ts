@@ -1,9 +1,12 @@
 /**
  * `npm run replay -- <command> [options]`: replay for data engineers. Every command is bounded by a
  * range, shows progress (a bar on a terminal, lines otherwise), prints its throughput at the end
- * and refuses unclear input with what to fix. Commands:
+ * and refuses unclear input with what to fix.
  *
- *   shadow    --policy FILE (--offsets P:FROM-UNTIL,... | --from-time T --until-time T) [--partitions 0,1]
+ * RANGE: --offsets P:FROM-UNTIL,... (UNTIL exclusive, empty = the end now) and/or --from-time T --until-time T
+ * (event time, ISO-8601 or epoch ms), or --all; --partitions 0,1 restricts it. Commands:
+ *
+ *   shadow    --policy FILE RANGE [--partitions 0,1]
  *             (--out FILE [--format jsonl|avro] | --topic) [--run NAME] [--cold] [--restart] [--progress-file F]
  *   diff      --policy FILE RANGE [--warmup-policy OLD] [--examples N] [--json]
  *   reprocess --policy NEW [--from-time T] [--group G] [--json]   (cut-over check and plan; see docs/replay.md)
@@ -173,7 +176,14 @@ async function run(command: string, v: Values, ctx: ReplayContext): Promise<unkn
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   if (values.help || positionals.length === 0) {
-    process.stdout.write(`${readFileSync(__filename, 'utf8').split('*/')[0]!.replace('/**', '')}\n`);
+    const doc = readFileSync(__filename, 'utf8').split('*/')[0]!.replace('/**', '');
+    process.stdout.write(
+      `${doc
+        .split('\n')
+        .map((l) => l.replace(/^ \* ?/, ''))
+        .join('\n')
+        .trim()}\n`,
+    );
     return positionals.length === 0 && !values.help ? 2 : 0;
   }
   const ctx = await openContext({ prefix: values.prefix });

@@ -26,6 +26,11 @@ const EVENTS = Number(process.env.GT_EVENTS ?? 24_000);
 const CUSTOMERS = Number(process.env.GT_CUSTOMERS ?? 900);
 const RATE = Number(process.env.GT_RATE ?? 450);
 const SEED = Number(process.env.GT_SEED ?? 20261202);
+// Per-decision OPE credits each decision with its own reward. The attribution views count a purchase
+// for every decision in the window before it, so a long window lets one decision's effect (a
+// discount that leads to a purchase) raise the reward of its neighbours too: spillover that a
+// per-decision estimate cannot see. 72 h spans ~6 decisions of a customer here; 24 h about 2.
+const WINDOW_HOURS = Number(process.env.GT_WINDOW_HOURS ?? 24);
 const run = randomBytes(3).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'nextact-replay-gt-'));
 const children: ServiceProcess[] = [];
@@ -103,7 +108,7 @@ async function evaluateOn(liveEnv: NodeJS.ProcessEnv, candidate: string, logged:
   const config = ctx.config;
   const store = createClickHouse(config);
   try {
-    return await runEvaluate(ctx, { policyFile: candidate, loggedPolicyFile: logged, store, progress: false });
+    return await runEvaluate(ctx, { policyFile: candidate, loggedPolicyFile: logged, store, progress: false, windowHours: WINDOW_HOURS });
   } finally {
     await store.close();
     await ctx.close();
@@ -133,6 +138,7 @@ test('SNIPS of B from A’s logs lands within 10% of B’s measured value on the
         events: EVENTS,
         customers: CUSTOMERS,
         seed: SEED,
+        windowHours: WINDOW_HOURS,
         aLogged: { decisions: estimate.loggedDecisions, evaluated: estimate.evaluated, value: e.loggingValue },
         bEstimate: { ips: e.ips, snips: e.snips, snipsCi95: e.snipsCi95, doublyRobust: e.doublyRobust, ess: e.effectiveSampleSize, meanWeight: e.meanWeight },
         bMeasured: { decisions: measured.loggedDecisions, value: truth },

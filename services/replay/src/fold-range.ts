@@ -134,13 +134,9 @@ export async function foldRange<J, L>(o: FoldOptions<J, L>): Promise<FoldSummary
             if (!inRange && !range.warm) continue;
             if (switching && BigInt(record.offset) >= from) switching.current = o.domain;
             hooks.beforeEvent?.(plan, event, record, inRange);
-            let decisions: Decision[];
-            try {
-              decisions = fold.apply(event, record.timestamp, record.timestamp);
-            } catch (err) {
-              o.logger.warn('domain failed on a record; skipped (the engine dead-letters it)', { partition: plan.partition, offset: record.offset, err });
-              continue;
-            }
+            const decisions = fold.apply(event, record.timestamp, record.timestamp, (err) =>
+              o.logger.warn('domain failed on a record; skipped (the engine dead-letters it)', { partition: plan.partition, offset: record.offset, err }),
+            );
             if (!inRange) continue;
             summary.eventsInRange++;
             summary.decisions += decisions.length;

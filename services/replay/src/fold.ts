@@ -22,12 +22,18 @@ export class PartitionFold<J, L> {
   /**
    * Applies one event (firing the timers its event time makes due first) and returns the decisions
    * it led to. `decisionTime` is stamped on them: replay passes the record's own time, never the clock.
+   * When the domain throws on the event, `onError` hears it and the decisions of the timers fired
+   * before it are still returned, as the engine still commits them (it dead-letters the event).
    */
-  apply(event: CustomerEvent, decisionTime: number, triggerTimestamp: number): Decision[] {
+  apply(event: CustomerEvent, decisionTime: number, triggerTimestamp: number, onError: (err: unknown) => void): Decision[] {
     const fx = this.fx;
     fx.decisions.length = 0;
     fx.changed.clear();
-    this.processor.applyEvent(event, { decisionTime, triggerTimestamp }, fx);
+    try {
+      this.processor.applyEvent(event, { decisionTime, triggerTimestamp }, fx);
+    } catch (err) {
+      onError(err);
+    }
     return fx.decisions.length === 0 ? NONE : fx.decisions.map((e) => e.decision);
   }
 

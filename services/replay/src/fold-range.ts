@@ -9,8 +9,8 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ConsumedRecord, CustomerEvent, Decision, KafkaClient, Logger, RecordCodec } from '@nextact/core';
-import type { Checkpoint, DecisionDomain } from '@nextact/engine';
-import { PartitionFold } from './fold';
+import type { DecisionDomain } from '@nextact/engine';
+import { type FoldSnapshot, PartitionFold } from './fold';
 import { type Interrupt, Interrupted, ProgressReporter } from './progress';
 import type { PartitionPlan, ResolvedRange } from './range';
 import { offsetsToRead } from './range';
@@ -97,7 +97,7 @@ export async function foldRange<J, L>(o: FoldOptions<J, L>): Promise<FoldSummary
     let next = BigInt(plan.readFrom);
     const cur = o.resume?.current;
     if (cur && cur.partition === plan.partition && existsSync(cur.snapshot)) {
-      fold.load(JSON.parse(readFileSync(cur.snapshot, 'utf8')) as Checkpoint);
+      fold.load(JSON.parse(readFileSync(cur.snapshot, 'utf8')) as FoldSnapshot);
       next = BigInt(cur.next);
       progress?.advance(next - BigInt(plan.readFrom));
     }

@@ -4,7 +4,21 @@
  * them) over today's `PartitionStore`. When the store API changes, this file is what moves.
  */
 import type { CustomerEvent, Decision, KafkaAdmin, KafkaClient, Logger } from '@nextact/core';
-import { type BatchEffects, type Checkpoint, type DecisionDomain, emptyEffects, PartitionStore, Processor, restorePartitions } from '@nextact/engine';
+import {
+  type BatchEffects,
+  type Checkpoint,
+  type DecisionDomain,
+  emptyEffects,
+  isReservedKey,
+  PartitionStore,
+  Processor,
+  restorePartitions,
+} from '@nextact/engine';
+
+/** A partition's state as saved for a resume (today: the engine's checkpoint format). */
+export type FoldSnapshot = Checkpoint;
+/** Changelog keys the store reserves (learner, stream time): never customer ids. */
+export { isReservedKey };
 
 export class PartitionFold<J, L> {
   private readonly store: PartitionStore<J, L>;
@@ -46,11 +60,11 @@ export class PartitionFold<J, L> {
   }
 
   /** The state as a resumable snapshot (the engine's checkpoint format). */
-  snapshot(topic: string, partition: number, inputOffset: string): Checkpoint {
+  snapshot(topic: string, partition: number, inputOffset: string): FoldSnapshot {
     return this.store.snapshot({ topic, partition, changelogOffset: inputOffset });
   }
 
-  load(cp: Checkpoint): void {
+  load(cp: FoldSnapshot): void {
     this.store.loadSnapshot(cp);
   }
 

@@ -4,7 +4,7 @@
  * same reasons, so a replay folds exactly the events the live engine applied.
  */
 import { type ConsumedRecord, type CustomerEvent, customerEventNames, ErrorCodes, NextActError, type RecordCodec } from '@nextact/core';
-import { isReservedKey } from '@nextact/engine';
+import { isReservedKey } from './fold';
 
 const eventNames = new Set<string>(customerEventNames);
 

@@ -472,9 +472,16 @@ export interface OpeSample {
   reward: number;
   target: number;
   targetDistribution: { action: string; probability: number }[];
+  /**
+   * Samples sharing a cluster (e.g. a customer, whose one purchase rewards all of their decisions in
+   * the window before it) are not independent: given on every sample, the intervals are clustered.
+   */
+  cluster?: string;
 }
 
 export interface SampleOpeEstimate extends OpeEstimate {
+  /** Clusters the intervals account for; null: decisions treated as independent. */
+  clusters: number | null;
   /** Doubly robust: direct estimate from a per-(stage, action) mean-reward model plus the IPS correction of its error. */
   doublyRobust: number;
   doublyRobustCi95: Interval;
@@ -517,6 +524,7 @@ export function sampleOffPolicyEstimate(samples: readonly OpeSample[], z: number
   let zeroWeight = 0;
   let maxWeight = 0;
   const ws: number[] = new Array(n);
+  const drs: number[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const s = samples[i]!;
     const w = s.target / s.probability;
@@ -530,23 +538,50 @@ export function sampleOffPolicyEstimate(samples: readonly OpeSample[], z: number
     let direct = 0;
     for (const t of s.targetDistribution) direct += t.probability * q(s.stage, t.action);
     const dr = direct + w * (s.reward - q(s.stage, s.action));
+    drs[i] = dr;
     sumDr += dr;
     sumDr2 += dr * dr;
   }
   const ips = sumWR / n;
-  const seIps = n > 1 ? Math.sqrt(Math.max(0, (sumWR2 - n * ips * ips) / (n - 1)) / n) : 0;
-  let snips: number | null = null;
-  let snipsCi95: Interval | null = null;
-  if (sumW > 0) {
-    const v = sumWR / sumW;
+  let seIps = n > 1 ? Math.sqrt(Math.max(0, (sumWR2 - n * ips * ips) / (n - 1)) / n) : 0;
+  const snips = sumW > 0 ? sumWR / sumW : null;
+  let seSnips = 0;
+  if (snips !== null) {
     let spread = 0;
-    for (let i = 0; i < n; i++) spread += ws[i]! * ws[i]! * (samples[i]!.reward - v) ** 2;
-    const se = Math.sqrt(spread) / sumW;
-    snips = v;
-    snipsCi95 = { low: v - z * se, high: v + z * se };
+    for (let i = 0; i < n; i++) spread += ws[i]! * ws[i]! * (samples[i]!.reward - snips) ** 2;
+    seSnips = Math.sqrt(spread) / sumW;
   }
   const dr = sumDr / n;
-  const seDr = n > 1 ? Math.sqrt(Math.max(0, (sumDr2 - n * dr * dr) / (n - 1)) / n) : 0;
+  let seDr = n > 1 ? Math.sqrt(Math.max(0, (sumDr2 - n * dr * dr) / (n - 1)) / n) : 0;
+  let clusters: number | null = null;
+  if (samples.every((s) => s.cluster !== undefined)) {
+    // Cluster-robust (sandwich) variance: residuals summed within a cluster, then squared.
+    const sums = new Map<string, { ips: number; snips: number; dr: number }>();
+    for (let i = 0; i < n; i++) {
+      const s = samples[i]!;
+      let acc = sums.get(s.cluster!);
+      if (!acc) {
+        acc = { ips: 0, snips: 0, dr: 0 };
+        sums.set(s.cluster!, acc);
+      }
+      acc.ips += ws[i]! * s.reward - ips;
+      acc.snips += ws[i]! * (s.reward - (snips ?? 0));
+      acc.dr += drs[i]! - dr;
+    }
+    clusters = sums.size;
+    const f = clusters > 1 ? clusters / (clusters - 1) : 0;
+    let ssIps = 0;
+    let ssSnips = 0;
+    let ssDr = 0;
+    for (const acc of sums.values()) {
+      ssIps += acc.ips * acc.ips;
+      ssSnips += acc.snips * acc.snips;
+      ssDr += acc.dr * acc.dr;
+    }
+    seIps = Math.sqrt(f * ssIps) / n;
+    seSnips = sumW > 0 ? Math.sqrt(f * ssSnips) / sumW : 0;
+    seDr = Math.sqrt(f * ssDr) / n;
+  }
   const effectiveSampleSize = sumW2 > 0 ? (sumW * sumW) / sumW2 : 0;
   const meanWeight = sumW / n;
   const warnings = supportWarnings({ n, effectiveSampleSize, meanWeight });
@@ -557,9 +592,10 @@ export function sampleOffPolicyEstimate(samples: readonly OpeSample[], z: number
     ips,
     ipsCi95: { low: ips - z * seIps, high: ips + z * seIps },
     snips,
-    snipsCi95,
+    snipsCi95: snips === null ? null : { low: snips - z * seSnips, high: snips + z * seSnips },
     doublyRobust: dr,
     doublyRobustCi95: { low: dr - z * seDr, high: dr + z * seDr },
+    clusters,
     effectiveSampleSize,
     meanWeight,
     zeroWeight,

@@ -88,6 +88,7 @@ export function probeDomain<J, L>(
 
 interface LoggedRow {
   decision_id: string;
+  customer_id: string;
   action_id: string;
   journey_stage: string;
   probability: number;
@@ -107,7 +108,7 @@ export async function runEvaluate(ctx: ReplayContext, o: EvaluateOptions): Promi
   try {
     // CONTROL decisions were logged but not acted on: they are not samples of the logging policy.
     rows = await store.rows<LoggedRow>(
-      `SELECT decision_id, action_id, journey_stage, probability, toUInt8(converted) AS converted
+      `SELECT decision_id, customer_id, action_id, journey_stage, probability, toUInt8(converted) AS converted
        FROM ${qualified(store.database, 'decision_outcomes')}(window_hours = {w:UInt32})
        WHERE experiment_arm != 'CONTROL' AND probability > 0 AND policy_version = {v:String}`,
       { w: windowHours, v: logged.policy.version },
@@ -136,6 +137,8 @@ export async function runEvaluate(ctx: ReplayContext, o: EvaluateOptions): Promi
       reward: Number(row.converted),
       target: dist.find((x) => x.action === row.action_id)?.probability ?? 0,
       targetDistribution: dist,
+      // One purchase rewards every decision of the customer in the window before it: intervals are clustered by customer.
+      cluster: row.customer_id,
     });
   });
   const summary = await foldRange({
@@ -188,7 +191,7 @@ export function renderEvaluate(r: EvaluateReport): string {
       `  IPS            ${pct(e.ips)}  95% CI ${ci(e.ipsCi95)}`,
       `  SNIPS          ${pct(e.snips)}  95% CI ${ci(e.snipsCi95)}`,
       `  doubly robust  ${pct(e.doublyRobust)}  95% CI ${ci(e.doublyRobustCi95)}`,
-      `  effective sample size ${e.effectiveSampleSize.toFixed(0)}, mean weight ${e.meanWeight.toFixed(3)}, max weight ${e.maxWeight.toFixed(2)}, zero weight ${e.zeroWeight}`,
+      `  95% intervals clustered by customer (${e.clusters} customers); effective sample size ${e.effectiveSampleSize.toFixed(0)}, mean weight ${e.meanWeight.toFixed(3)}, max weight ${e.maxWeight.toFixed(2)}, zero weight ${e.zeroWeight}`,
     );
   }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);

@@ -67,6 +67,9 @@ describe('replay evaluate', () => {
     // DR adds the reward model's average over the candidate's choices minus its average over the logged ones: equal in expectation, not exactly.
     expect(Math.abs(e.doublyRobust - e.loggingValue)).toBeLessThan(0.01);
     expect(e.effectiveSampleSize).toBeCloseTo(e.n, 6);
+    // Intervals clustered by customer: 80 customers in this log.
+    expect(e.clusters).toBeGreaterThan(40);
+    expect(e.clusters).toBeLessThanOrEqual(80);
   });
 
   it('moves the weights for a greedier candidate, asked in the logged contexts', async () => {

@@ -41,6 +41,33 @@ describe('sampleOffPolicyEstimate', () => {
     expect(e.effectiveSampleSize).toBeCloseTo(4, 12);
   });
 
+  it('widens the intervals for decisions that share a customer (clustered), and only then', () => {
+    // Eight independent decisions, then each one repeated within its own cluster (one customer, two
+    // decisions sharing one outcome): the clustered interval equals the original's, the naive one shrinks.
+    const base: OpeSample[] = [...logged, ...logged].map((s, i) => ({
+      ...s,
+      reward: i % 3 === 0 ? 1 : 0,
+      target: s.action === 'B' ? 0.6 : 0.4,
+      targetDistribution: [
+        { action: 'A', probability: 0.4 },
+        { action: 'B', probability: 0.6 },
+      ],
+      cluster: `c${i}`,
+    }));
+    const single = sampleOffPolicyEstimate(base);
+    const doubled = [...base, ...base];
+    const clustered = sampleOffPolicyEstimate(doubled);
+    const naive = sampleOffPolicyEstimate(doubled.map(({ cluster: _, ...s }) => s));
+    const width = (i: { low: number; high: number } | null) => i!.high - i!.low;
+    expect(clustered.clusters).toBe(8);
+    expect(naive.clusters).toBeNull();
+    expect(clustered.snips).toBeCloseTo(single.snips!, 12);
+    for (const k of ['ipsCi95', 'snipsCi95', 'doublyRobustCi95'] as const) {
+      expect(width(clustered[k])).toBeCloseTo(width(single[k]), 10);
+      expect(width(naive[k])).toBeLessThan(width(clustered[k]) * 0.8);
+    }
+  });
+
   it('refuses probabilities outside their range', () => {
     expect(() => sampleOffPolicyEstimate([{ ...logged[0]!, probability: 0, target: 1, targetDistribution: [] }])).toThrow(/logged probability 0/);
     expect(() => sampleOffPolicyEstimate([{ ...logged[0]!, target: 1.5, targetDistribution: [] }])).toThrow(/candidate probability 1.5/);

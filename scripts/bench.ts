@@ -3,7 +3,7 @@
  * figure of NextAct in one run on the local stack (started when it is not running), each beside a
  * ceiling or baseline measured in the same run. Prints a table; writes JSON to
  * bench/results/<timestamp>.json (or --out) with the machine, versions, settings and a flat
- * `figures` object. Scenarios: engine, broker, engine1m (full run only), gateway, sink, engine2.
+ * `figures` object. Scenarios: engine, replay, broker, engine1m (full run only), gateway, sink, engine2.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,11 +15,12 @@ import { brokerCeiling } from './bench/broker';
 import { bigStateScenario, engineScenario, twoInstancesScenario } from './bench/engine';
 import { gatewayScenario, sinkScenario } from './bench/ingest';
 import { type BenchContext, benchLogger, round, sizesFor } from './bench/lib';
+import { replayScenario } from './bench/replay';
 import { type Figures, figureNames, tableRows } from './bench/report';
 import { repoRoot } from './lib/services';
 
 // In run order: the ones the ceilings and the issue's targets need most come first.
-const scenarios = ['engine', 'broker', 'engine1m', 'gateway', 'sink', 'engine2'] as const;
+const scenarios = ['engine', 'replay', 'broker', 'engine1m', 'gateway', 'sink', 'engine2'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -111,6 +112,11 @@ async function main(): Promise<void> {
     ceilings.engine_latency_p99_ms_5k = e.latency5k.engineHistogram.p99;
     ceilings.engine_latency_p999_ms_5k = e.latency5k.engineHistogram.p999;
     ceilings.journey_changelog_bytes = e.journeyBytes;
+  });
+  await attempt('replay', async () => {
+    const r = await replayScenario(ctx);
+    figures.replay_eps = r.replayEps;
+    ctx.details.replay = r;
   });
   await attempt('broker', async () => {
     // Our real record size: the simulator's events as Avro with the registry header (measured above).

@@ -455,3 +455,152 @@ export function offPolicyEstimate(groups: OpeGroup[], policy: CandidatePolicy, z
     supportWarnings: warnings,
   };
 }
+
+// ---- Off-policy evaluation per logged decision (a candidate policy evaluated in each logged context) ----
+
+/**
+ * One logged decision with the candidate's probabilities in its logged context: `target` is the
+ * candidate's probability of the logged action; `targetDistribution` every action it could take
+ * there (for the doubly-robust direct term). A candidate that is a whole policy, not a stage ->
+ * action map, gives these per decision (replay's evaluate computes them through a shadow fold).
+ */
+export interface OpeSample {
+  stage: string;
+  action: string;
+  /** Logging probability of the logged action (from the decision). */
+  probability: number;
+  reward: number;
+  target: number;
+  targetDistribution: { action: string; probability: number }[];
+  /**
+   * Samples sharing a cluster (e.g. a customer, whose one purchase rewards all of their decisions in
+   * the window before it) are not independent: given on every sample, the intervals are clustered.
+   */
+  cluster?: string;
+}
+
+export interface SampleOpeEstimate extends OpeEstimate {
+  /** Clusters the intervals account for; null: decisions treated as independent. */
+  clusters: number | null;
+  /** Doubly robust: direct estimate from a per-(stage, action) mean-reward model plus the IPS correction of its error. */
+  doublyRobust: number;
+  doublyRobustCi95: Interval;
+  /** Logged decisions whose action the candidate never takes there (weight 0). */
+  zeroWeight: number;
+  maxWeight: number;
+}
+
+/** IPS, SNIPS and doubly robust with 95% intervals, effective sample size and support warnings, from per-decision samples. */
+export function sampleOffPolicyEstimate(samples: readonly OpeSample[], z: number = Z95): SampleOpeEstimate {
+  const n = samples.length;
+  if (n === 0) throw new RangeError('off-policy evaluation needs logged decisions');
+  // Reward model for DR: the logged mean reward per (stage, action), falling back to the stage's, then the overall mean.
+  const cell = new Map<string, { n: number; r: number }>();
+  const add = (k: string, r: number) => {
+    const c = cell.get(k) ?? { n: 0, r: 0 };
+    c.n++;
+    c.r += r;
+    cell.set(k, c);
+  };
+  let rewards = 0;
+  for (const s of samples) {
+    if (!(s.probability > 0 && s.probability <= 1)) throw new RangeError(`logged probability ${s.probability} is not in (0, 1]`);
+    if (!(s.target >= 0 && s.target <= 1)) throw new RangeError(`candidate probability ${s.target} is not in [0, 1]`);
+    rewards += s.reward;
+    add(`${s.stage}\u0000${s.action}`, s.reward);
+    add(`${s.stage}\u0000`, s.reward);
+  }
+  const overall = rewards / n;
+  const q = (stage: string, action: string): number => {
+    const c = cell.get(`${stage}\u0000${action}`) ?? cell.get(`${stage}\u0000`);
+    return c ? c.r / c.n : overall;
+  };
+  let sumW = 0;
+  let sumW2 = 0;
+  let sumWR = 0;
+  let sumWR2 = 0;
+  let sumDr = 0;
+  let sumDr2 = 0;
+  let zeroWeight = 0;
+  let maxWeight = 0;
+  const ws: number[] = new Array(n);
+  const drs: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = samples[i]!;
+    const w = s.target / s.probability;
+    ws[i] = w;
+    if (w === 0) zeroWeight++;
+    if (w > maxWeight) maxWeight = w;
+    sumW += w;
+    sumW2 += w * w;
+    sumWR += w * s.reward;
+    sumWR2 += w * s.reward * w * s.reward;
+    let direct = 0;
+    for (const t of s.targetDistribution) direct += t.probability * q(s.stage, t.action);
+    const dr = direct + w * (s.reward - q(s.stage, s.action));
+    drs[i] = dr;
+    sumDr += dr;
+    sumDr2 += dr * dr;
+  }
+  const ips = sumWR / n;
+  let seIps = n > 1 ? Math.sqrt(Math.max(0, (sumWR2 - n * ips * ips) / (n - 1)) / n) : 0;
+  const snips = sumW > 0 ? sumWR / sumW : null;
+  let seSnips = 0;
+  if (snips !== null) {
+    let spread = 0;
+    for (let i = 0; i < n; i++) spread += ws[i]! * ws[i]! * (samples[i]!.reward - snips) ** 2;
+    seSnips = Math.sqrt(spread) / sumW;
+  }
+  const dr = sumDr / n;
+  let seDr = n > 1 ? Math.sqrt(Math.max(0, (sumDr2 - n * dr * dr) / (n - 1)) / n) : 0;
+  let clusters: number | null = null;
+  if (samples.every((s) => s.cluster !== undefined)) {
+    // Cluster-robust (sandwich) variance: residuals summed within a cluster, then squared.
+    const sums = new Map<string, { ips: number; snips: number; dr: number }>();
+    for (let i = 0; i < n; i++) {
+      const s = samples[i]!;
+      let acc = sums.get(s.cluster!);
+      if (!acc) {
+        acc = { ips: 0, snips: 0, dr: 0 };
+        sums.set(s.cluster!, acc);
+      }
+      acc.ips += ws[i]! * s.reward - ips;
+      acc.snips += ws[i]! * (s.reward - (snips ?? 0));
+      acc.dr += drs[i]! - dr;
+    }
+    clusters = sums.size;
+    const f = clusters > 1 ? clusters / (clusters - 1) : 0;
+    let ssIps = 0;
+    let ssSnips = 0;
+    let ssDr = 0;
+    for (const acc of sums.values()) {
+      ssIps += acc.ips * acc.ips;
+      ssSnips += acc.snips * acc.snips;
+      ssDr += acc.dr * acc.dr;
+    }
+    seIps = Math.sqrt(f * ssIps) / n;
+    seSnips = sumW > 0 ? Math.sqrt(f * ssSnips) / sumW : 0;
+    seDr = Math.sqrt(f * ssDr) / n;
+  }
+  const effectiveSampleSize = sumW2 > 0 ? (sumW * sumW) / sumW2 : 0;
+  const meanWeight = sumW / n;
+  const warnings = supportWarnings({ n, effectiveSampleSize, meanWeight });
+  if (zeroWeight > n / 2) warnings.push(`the candidate never takes the logged action in ${zeroWeight} of ${n} logged decisions`);
+  return {
+    n,
+    loggingValue: overall,
+    ips,
+    ipsCi95: { low: ips - z * seIps, high: ips + z * seIps },
+    snips,
+    snipsCi95: snips === null ? null : { low: snips - z * seSnips, high: snips + z * seSnips },
+    doublyRobust: dr,
+    doublyRobustCi95: { low: dr - z * seDr, high: dr + z * seDr },
+    clusters,
+    effectiveSampleSize,
+    meanWeight,
+    zeroWeight,
+    maxWeight,
+    reliable: warnings.length === 0,
+    supportWarnings: warnings,
+  };
+}

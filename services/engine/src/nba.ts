@@ -6,20 +6,21 @@
  */
 import type { Channel, CustomerEvent, Decision, ExperimentArm } from '@nextact/core';
 import type { DecisionDomain, StepResult } from './domain';
-import { deserialiseJourney, deserialiseLearner, serialiseJourney, serialiseLearner } from './journey/codec';
+import { deserialiseJourney, serialiseJourney } from './journey/codec';
 import { decisionFingerprint } from './journey/fingerprint';
 import { intern } from './journey/intern';
 import { BOUNDS, erasedJourney, type FollowUp, initialJourney, type JourneyState, listOrEmpty } from './journey/state';
 import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
-import { constantsOf } from './policy/derived';
+import { constantsOf } from './spec/derived';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
 import { evaluateGates, type GateContext } from './policy/gates';
 import { decisionDigest } from './policy/hash';
 import { initialLearner, type LearnerState, observe, outcomeSignal } from './policy/learner';
+import { deserialiseLearner, serialiseLearner } from './policy/learner-codec';
 import { triggerOf } from './policy/triggers';
-import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './policy/types';
-import { hours } from './policy/units';
+import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './spec/types';
+import { hours } from './spec/units';
 
 export const DECISION_SCHEMA_VERSION = 1;
 export const TIMER_TRIGGER_TYPE = 'TIMER';

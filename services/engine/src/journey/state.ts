@@ -20,7 +20,7 @@
  * immutable objects, replaced, never mutated.
  */
 import type { Channel, ChatIntent, ExperimentArm, JourneyStage, OutcomeKind } from '@nextact/core';
-import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
+import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../spec/types';
 import { decisionFingerprint, eventFingerprint } from './fingerprint';
 import { intern, internOrNull } from './intern';
 

@@ -10,10 +10,10 @@
  * longer unhappy (browse recovers only inactivity-driven churn risk).
  */
 import type { ActionOutcome, BrowseEvent, ChatEvent, ConsentChange, CustomerEvent, JourneyStage, PurchaseEvent, SurveyResponse } from '@nextact/core';
-import { constantsOf } from '../policy/derived';
-import { isValidTimeZone } from '../policy/time';
-import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
-import { days, hours } from '../policy/units';
+import { constantsOf } from '../spec/derived';
+import { isValidTimeZone } from '../spec/time';
+import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../spec/types';
+import { days, hours } from '../spec/units';
 import { decisionFingerprint, eventFingerprint } from './fingerprint';
 import { intern } from './intern';
 import { BOUNDS, type ChurnCause, type JourneyState, listOrEmpty, NO_SUPPRESSIONS, withConsent } from './state';

@@ -15,7 +15,7 @@
  */
 import type { JourneyStage, ScoredAction } from '@nextact/core';
 import { type LearnerState, propensity } from './learner';
-import type { ActionSpec, Policy, TriggerKind } from './types';
+import type { ActionSpec, Policy, TriggerKind } from '../spec/types';
 
 export interface ScoringContext {
   policy: Policy;

@@ -9,8 +9,8 @@
  */
 import type { ExperimentArm, JourneyStage } from '@nextact/core';
 import { uniformFromSeed } from './hash';
-import type { ExperimentSpec, Policy, TriggerKind } from './types';
-import { hours } from './units';
+import type { ExperimentSpec, Policy, TriggerKind } from '../spec/types';
+import { hours } from '../spec/units';
 
 export function hashArm(experimentId: string, customerId: string, controlShare: number): Exclude<ExperimentArm, 'NONE'> {
   return uniformFromSeed(`experiment:${experimentId}:${customerId}`) < controlShare ? 'CONTROL' : 'TREATMENT';

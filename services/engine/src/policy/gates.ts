@@ -6,10 +6,10 @@
 import type { Channel } from '@nextact/core';
 import type { JourneyState } from '../journey/state';
 import { hasOpenComplaint } from '../journey/transitions';
-import { constantsOf } from './derived';
-import { inQuietHours } from './time';
-import { type ActionSpec, CONTACT_CHANNELS, type ContactChannel, DO_NOTHING, type Policy, type TriggerKind } from './types';
-import { days, hours } from './units';
+import { constantsOf } from '../spec/derived';
+import { inQuietHours } from '../spec/time';
+import { type ActionSpec, CONTACT_CHANNELS, type ContactChannel, DO_NOTHING, type Policy, type TriggerKind } from '../spec/types';
+import { days, hours } from '../spec/units';
 
 export interface GateContext {
   policy: Policy;

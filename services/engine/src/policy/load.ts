@@ -8,8 +8,8 @@ import { ErrorCodes, NextActError } from '@nextact/core';
 import Ajv, { type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { policySchema } from './schema';
-import { isValidTimeZone } from './time';
-import { DO_NOTHING, type Policy } from './types';
+import { isValidTimeZone } from '../spec/time';
+import { DO_NOTHING, type Policy } from '../spec/types';
 
 export interface PolicyIssue {
   line: number;

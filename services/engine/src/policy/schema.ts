@@ -3,7 +3,7 @@
  * error with a line number rather than a silently ignored setting. Defaults are filled by ajv.
  */
 import { BrowseKindSymbols, ChannelSymbols, ChatIntentSymbols, JourneyStageSymbols } from '@nextact/core';
-import { CONTACT_CHANNELS, TRIGGER_KINDS } from './types';
+import { CONTACT_CHANNELS, TRIGGER_KINDS } from '../spec/types';
 
 const channel = { type: 'string', enum: [...ChannelSymbols] };
 const stage = { type: 'string', enum: [...JourneyStageSymbols] };

@@ -12,13 +12,13 @@ import { intern } from './journey/intern';
 import { BOUNDS, erasedJourney, type FollowUp, initialJourney, type JourneyState, listOrEmpty } from './journey/state';
 import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
-import { constantsOf } from './spec/derived';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
 import { evaluateGates, type GateContext } from './policy/gates';
 import { decisionDigest } from './policy/hash';
 import { initialLearner, type LearnerState, observe, outcomeSignal } from './policy/learner';
 import { deserialiseLearner, serialiseLearner } from './policy/learner-codec';
 import { triggerOf } from './policy/triggers';
+import { constantsOf } from './spec/derived';
 import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './spec/types';
 import { hours } from './spec/units';
 

@@ -14,8 +14,8 @@
  * choosing the logged action, as off-policy evaluation (IPS/SNIPS/DR) requires.
  */
 import type { JourneyStage, ScoredAction } from '@nextact/core';
-import { type LearnerState, propensity } from './learner';
 import type { ActionSpec, Policy, TriggerKind } from '../spec/types';
+import { type LearnerState, propensity } from './learner';
 
 export interface ScoringContext {
   policy: Policy;

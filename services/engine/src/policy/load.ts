@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { ErrorCodes, NextActError } from '@nextact/core';
 import Ajv, { type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { policySchema } from './schema';
 import { isValidTimeZone } from '../spec/time';
 import { DO_NOTHING, type Policy } from '../spec/types';
+import { policySchema } from './schema';
 
 export interface PolicyIssue {
   line: number;

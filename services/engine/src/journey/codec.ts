@@ -5,7 +5,8 @@
  * before version 2, as JSON, is still read: a JSON record starts with `{`, an Avro one with its
  * version (0x04 for 2), so the two never mix up.
  */
-import { avroType, ErrorCodes, NextActError } from '@nextact/core';
+import { avroType, ErrorCodes, NextActError, schemas } from '@nextact/core';
+import { Type as AvroType, type Resolver } from 'avsc';
 import { fromV1, JOURNEY_SCHEMA_VERSION, type JourneyState, type JourneyStateV1, shareStrings } from './state';
 
 type Type = ReturnType<typeof avroType>;
@@ -29,9 +30,9 @@ export function encodeState(type: Type, value: unknown): Buffer {
   return out;
 }
 
-export function decodeState(type: Type, bytes: Buffer, what: string): unknown {
+export function decodeState(type: Type, bytes: Buffer, what: string, resolver?: Resolver): unknown {
   try {
-    return type.fromBuffer(bytes);
+    return type.fromBuffer(bytes, resolver);
   } catch (err) {
     throw new NextActError(ErrorCodes.DECODE, `${what} state is neither JSON nor a valid ${type.name} Avro record: ${(err as Error).message}`, { cause: err });
   }
@@ -47,16 +48,39 @@ export function parseStateJson(bytes: Buffer, what: string): { v?: unknown } {
 
 const journeyType = () => avroType('nextact.Journey');
 
+/** Fields Journey.avsc gained after version 2: a version-2 record is read through a resolver from the schema without them. */
+const ADDED_SINCE_V2 = new Set(['purchaseDays']);
+let v2Resolver: Resolver | undefined;
+function journeyV2Resolver(): Resolver {
+  if (!v2Resolver) {
+    const current = schemas['nextact.Journey'] as { fields: { name: string }[] };
+    const v2 = AvroType.forSchema({ ...current, fields: current.fields.filter((f) => !ADDED_SINCE_V2.has(f.name)) } as never);
+    v2Resolver = journeyType().createResolver(v2);
+  }
+  return v2Resolver;
+}
+/** Zig-zag varint of the leading `v` field: 2 encodes as 0x04. */
+const AVRO_V2 = 0x04;
+
 export function serialiseJourney(journey: JourneyState): Buffer {
   return encodeState(journeyType(), journey);
 }
 
 /** Avro of this version, or JSON of version 1 (migrated, see fromV1) or 2; anything else is refused with NXA_DECODE. */
 export function deserialiseJourney(bytes: Buffer): JourneyState {
-  const value = (bytes[0] === JSON_OPEN_BRACE ? parseStateJson(bytes, 'journey') : decodeState(journeyType(), bytes, 'journey')) as { v?: unknown };
+  const value = (
+    bytes[0] === JSON_OPEN_BRACE
+      ? parseStateJson(bytes, 'journey')
+      : decodeState(journeyType(), bytes, 'journey', bytes[0] === AVRO_V2 ? journeyV2Resolver() : undefined)
+  ) as { v?: unknown };
   if (value?.v === 1) return fromV1(value as JourneyStateV1);
+  // Version 2 is version 3 without purchaseDays (the resolver filled its default).
+  if (value?.v === 2) return shareStrings({ ...(value as JourneyState), v: JOURNEY_SCHEMA_VERSION });
   if (value?.v !== JOURNEY_SCHEMA_VERSION) {
-    throw new NextActError(ErrorCodes.DECODE, `journey state has schema version ${String(value?.v)}, this engine reads 1 (JSON) and ${JOURNEY_SCHEMA_VERSION}`);
+    throw new NextActError(
+      ErrorCodes.DECODE,
+      `journey state has schema version ${String(value?.v)}, this engine reads 1 (JSON), 2 and ${JOURNEY_SCHEMA_VERSION}`,
+    );
   }
   return shareStrings(value as JourneyState);
 }

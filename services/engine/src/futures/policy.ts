@@ -10,25 +10,24 @@ import { pAliveFallsBelowAt, type ScoredFuture } from './score';
 import type { ModelTimeline } from './timeline';
 
 /**
- * When this journey enters CHURN_RISK (cause P_ALIVE): the first time after its last activity at
- * which P(alive) under the model then in force is below the threshold, if it is in an inactivity
- * stage. A customer active since P(alive) fell is not re-entered until a purchase or a new model
- * moves the crossing past that activity.
+ * When this journey enters CHURN_RISK (cause P_ALIVE): the first UTC day after its last activity on
+ * which P(alive) is below the threshold, in an inactivity stage. The model is the one in force at
+ * the journey's clock (its latest event time), not at the crossing: a timer is scheduled from what
+ * the journey has seen, so a model that arrives later cannot move a timer already set in a live run
+ * but not in a replay. A customer active since P(alive) fell is not re-entered until a purchase (or
+ * their next event under a newer model) moves the crossing past that activity.
  */
 export function pAliveChurnAt(policy: Policy, timeline: ModelTimeline | undefined, j: JourneyState): number | undefined {
   const rule = policy.customerFutures?.churnRisk;
   const pd = j.purchaseDays;
-  if (!rule || !timeline || timeline.size === 0 || !pd || pd.repeatDays < rule.minRepeatPurchases) return undefined;
+  const clock = j.rfm.lastEventTime;
+  if (!rule || !timeline || !pd || clock === null || pd.repeatDays < rule.minRepeatPurchases) return undefined;
   if (!policy.journey.inactivityStages.includes(j.stage)) return undefined;
-  const since = j.rfm.lastActivityTime ?? j.rfm.lastEventTime;
-  if (since === null) return undefined;
-  for (const segment of timeline.segmentsFrom(since)) {
-    const crossing = pAliveFallsBelowAt(pd, segment.model, rule.pAliveBelow);
-    if (crossing === undefined) continue;
-    const at = Math.max(crossing, segment.from);
-    if (at > since && at < segment.until) return at;
-  }
-  return undefined;
+  const model = timeline.inForceAt(clock);
+  if (!model) return undefined;
+  const crossing = pAliveFallsBelowAt(pd, model, rule.pAliveBelow);
+  const since = j.rfm.lastActivityTime ?? clock;
+  return crossing !== undefined && crossing > since ? crossing : undefined;
 }
 
 /** The factor predicted CLV puts on every action's net value (1 without the option or a prediction). */

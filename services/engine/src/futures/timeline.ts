@@ -70,18 +70,4 @@ export class ModelTimeline {
     const i = this.indexAt(at);
     return i < 0 ? undefined : this.versions[i];
   }
-
-  /**
-   * The versions in force from `from` on, each with the time the next one takes over (Infinity for
-   * the last): what a future transition (P(alive) falling below a threshold) is computed over.
-   */
-  *segmentsFrom(from: number): Generator<{ model: ModelVersion; from: number; until: number }> {
-    const start = Math.max(0, this.indexAt(from));
-    for (let i = start; i < this.versions.length; i++) {
-      const model = this.versions[i]!;
-      const until = this.versions[i + 1]?.effectiveAt ?? Number.POSITIVE_INFINITY;
-      if (until <= model.effectiveAt) continue; // superseded at the same instant by a later offset
-      yield { model, from: Math.max(from, model.effectiveAt), until };
-    }
-  }
 }

@@ -88,7 +88,8 @@ export class GlobalTable<V> {
     try {
       marks = await o.admin.watermarks(o.topic);
     } catch (err) {
-      if (errorCodeOf(err) !== ErrorCodes.KAFKA_UNKNOWN_TOPIC) throw err;
+      // Not every adapter names a missing topic KAFKA_UNKNOWN_TOPIC (some fail on their own metadata first): ask.
+      if (errorCodeOf(err) !== ErrorCodes.KAFKA_UNKNOWN_TOPIC && (await o.admin.listTopics()).includes(o.topic)) throw err;
       if (!this.missingLogged) o.logger.info('global table topic does not exist yet; reading it as empty', { topic: o.topic });
       this.missingLogged = true;
       return;

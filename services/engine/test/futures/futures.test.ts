@@ -1,4 +1,5 @@
-import { avroType, type CustomerEvent, type CustomerFuturesModel } from '@nextact/core';
+import { readFileSync } from 'node:fs';
+import { avroType, type CustomerEvent, type CustomerFuturesModel, ErrorCodes } from '@nextact/core';
 import { customerFuture, probabilityAlive } from '@nextact/core/src/models';
 import { Type } from 'avsc';
 import { pAliveChurnAt } from '../../src/futures/policy';
@@ -7,7 +8,7 @@ import { modelsSideInput } from '../../src/futures/side-input';
 import { ModelTimeline, parametersOf } from '../../src/futures/timeline';
 import { withPurchase } from '../../src/journey/transitions';
 import { createNbaDomain } from '../../src/nba';
-import { loadPolicy } from '../../src/policy/load';
+import { loadPolicy, parsePolicy } from '../../src/policy/load';
 import { browse, DAY, POLICY_PATH, policyWith, purchase, T0, WALL } from '../policy/helpers';
 
 const C = 'cust-f';
@@ -71,10 +72,6 @@ describe('model timeline', () => {
     expect(t.inForceAt(T0)?.parameters.version).toBe('m-a');
     expect(t.inForceAt(T0 + 10 * DAY - 1)?.parameters.version).toBe('m-a');
     expect(t.inForceAt(T0 + 10 * DAY)?.parameters.version).toBe('m-c');
-    expect([...t.segmentsFrom(T0 + DAY)].map((s) => [s.model.parameters.version, s.from, s.until])).toEqual([
-      ['m-a', T0 + DAY, T0 + 10 * DAY],
-      ['m-c', T0 + 10 * DAY, Number.POSITIVE_INFINITY],
-    ]);
     // A tombstone removes its version.
     modelsSideInput(t).apply({ key: 'm-c', value: null, offset: '9', timestamp: 0 });
     expect(t.inForceAt(T0 + 20 * DAY)?.parameters.version).toBe('m-b');
@@ -101,6 +98,28 @@ describe('model timeline', () => {
     expect(probabilityAlive(m.parameters.bgnbd, 2, 6, dayT(at))).toBeLessThan(0.3);
     expect(probabilityAlive(m.parameters.bgnbd, 2, 6, dayT(at) - 1)).toBeGreaterThanOrEqual(0.3);
     expect(pAliveFallsBelowAt(withPurchase(null, T0, 1000), m, 0.3)).toBeUndefined(); // x = 0: alive by the model
+  });
+});
+
+describe('customerFutures policy options', () => {
+  const shipped = readFileSync(POLICY_PATH, 'utf8');
+  it('are schema-validated, with defaults filled in', () => {
+    const p = parsePolicy(
+      `${shipped}\ncustomerFutures:\n  churnRisk: { pAliveBelow: 0.25 }\n  valueTerm: { source: clv, referenceClvMinor: 15000 }\n`,
+      'p.yaml',
+    );
+    expect(p.customerFutures).toEqual({
+      churnRisk: { pAliveBelow: 0.25, minRepeatPurchases: 1 },
+      valueTerm: { source: 'clv', referenceClvMinor: 15000, maxMultiplier: 5 },
+    });
+    expect(loadPolicy(POLICY_PATH).customerFutures).toBeUndefined();
+  });
+  it.each([
+    ['a threshold outside (0, 1)', 'churnRisk: { pAliveBelow: 1.5 }'],
+    ['an unknown value source', 'valueTerm: { source: aov, referenceClvMinor: 100 }'],
+    ['a misspelt option', 'churnRisk: { pAliveBellow: 0.3 }'],
+  ])('refuse %s with NXA_POLICY_INVALID', (_what, option) => {
+    expect(() => parsePolicy(`${shipped}\ncustomerFutures:\n  ${option}\n`, 'p.yaml')).toThrow(expect.objectContaining({ code: ErrorCodes.POLICY_INVALID }));
   });
 });
 

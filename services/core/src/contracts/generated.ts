@@ -242,6 +242,8 @@ export interface Journey {
   erasedAt: null | number;
   /** The customer-futures summary (BG/NBD, Gamma-Gamma) on UTC purchase days, as analytics computes it; null before the first purchase. */
   purchaseDays: null | JourneyPurchaseDays;
+  /** Sales channel of the customer's first purchase (WEB, APP, ...): a segment of the ideal-customer-profile report that the engine can match (policy upliftSuppressions). */
+  acquisitionChannel: null | string;
 }
 
 export interface JourneyConsent {
@@ -1676,6 +1678,15 @@ export const schemas: Record<RecordName, unknown> = {
         ],
         "default": null,
         "doc": "The customer-futures summary (BG/NBD, Gamma-Gamma) on UTC purchase days, as analytics computes it; null before the first purchase."
+      },
+      {
+        "name": "acquisitionChannel",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Sales channel of the customer's first purchase (WEB, APP, ...): a segment of the ideal-customer-profile report that the engine can match (policy upliftSuppressions)."
       }
     ],
     "doc": "One customer's journey state as the engine keeps it: the value of the journey changelog, keyed by customer id. Every history in it is bounded."

@@ -49,7 +49,7 @@ export function parseStateJson(bytes: Buffer, what: string): { v?: unknown } {
 const journeyType = () => avroType('nextact.Journey');
 
 /** Fields Journey.avsc gained after version 2: a version-2 record is read through a resolver from the schema without them. */
-const ADDED_SINCE_V2 = new Set(['purchaseDays']);
+const ADDED_SINCE_V2 = new Set(['purchaseDays', 'acquisitionChannel']);
 let v2Resolver: Resolver | undefined;
 function journeyV2Resolver(): Resolver {
   if (!v2Resolver) {
@@ -74,7 +74,7 @@ export function deserialiseJourney(bytes: Buffer): JourneyState {
       : decodeState(journeyType(), bytes, 'journey', bytes[0] === AVRO_V2 ? journeyV2Resolver() : undefined)
   ) as { v?: unknown };
   if (value?.v === 1) return fromV1(value as JourneyStateV1);
-  // Version 2 is version 3 without purchaseDays (the resolver filled its default).
+  // Version 2 is version 3 without purchaseDays and acquisitionChannel (the resolver filled their defaults).
   if (value?.v === 2) return shareStrings({ ...(value as JourneyState), v: JOURNEY_SCHEMA_VERSION });
   if (value?.v !== JOURNEY_SCHEMA_VERSION) {
     throw new NextActError(

@@ -148,6 +148,8 @@ export interface JourneyState {
   erasedAt: number | null;
   /** Null before the first purchase. */
   purchaseDays: PurchaseDays | null;
+  /** Sales channel of the first purchase (a segment the policy can match); null before it. */
+  acquisitionChannel: string | null;
 }
 
 export type Consent = Readonly<Record<ContactChannel, boolean>>;
@@ -217,6 +219,7 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     followUps: listOrEmpty([]),
     erasedAt: null,
     purchaseDays: null,
+    acquisitionChannel: null,
   };
 }
 
@@ -236,6 +239,7 @@ export function shareStrings(j: JourneyState): JourneyState {
   // Absent in records written before erasure (resp. customer futures) existed.
   j.erasedAt ??= null;
   j.purchaseDays ??= null;
+  j.acquisitionChannel = internOrNull(j.acquisitionChannel ?? null);
   j.stage = intern(j.stage);
   j.previousStage = internOrNull(j.previousStage);
   j.churnCause = internOrNull(j.churnCause);
@@ -268,7 +272,10 @@ export function shareStrings(j: JourneyState): JourneyState {
 
 /** Version 1 (JSON, until 2026-12): event and decision ids as strings, a 256-id dedupe window. */
 export interface JourneyStateV1
-  extends Omit<JourneyState, 'v' | 'recentDecisions' | 'seenEvents' | 'seenEventsAt' | 'followUps' | 'lastComplaintAt' | 'erasedAt' | 'purchaseDays'> {
+  extends Omit<
+    JourneyState,
+    'v' | 'recentDecisions' | 'seenEvents' | 'seenEventsAt' | 'followUps' | 'lastComplaintAt' | 'erasedAt' | 'purchaseDays' | 'acquisitionChannel'
+  > {
   v: 1;
   recentDecisions: (Omit<RecentDecision, 'id'> & { decisionId: string; channel: Channel })[];
   recentEventIds: string[];
@@ -293,6 +300,7 @@ export function fromV1(old: JourneyStateV1): JourneyState {
     followUps: old.followUps ?? [],
     erasedAt: old.erasedAt ?? null,
     purchaseDays: null,
+    acquisitionChannel: null,
     recentDecisions: recentDecisions.map(({ decisionId, channel: _channel, ...d }) => ({ id: decisionFingerprint(decisionId), ...d })),
     seenEvents,
     seenEventsAt: seenEvents.map(() => clock),

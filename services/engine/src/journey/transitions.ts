@@ -170,6 +170,7 @@ function onPurchase(j: JourneyState, policy: Policy, e: PurchaseEvent): void {
   r.monetaryMinor += e.amountMinor;
   r.lastPurchaseTime = Math.max(r.lastPurchaseTime ?? e.eventTime, e.eventTime);
   for (const item of e.lineItems) addInterest(j, item.category);
+  if (j.purchaseDays === null || utcDay(e.eventTime) < j.purchaseDays.firstDay) j.acquisitionChannel = intern(e.channel);
   j.purchaseDays = withPurchase(j.purchaseDays, e.eventTime, e.amountMinor);
   enterStage(j, 'PURCHASE', e.eventTime);
 }

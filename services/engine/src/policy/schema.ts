@@ -2,7 +2,7 @@
  * JSON Schema of policy.yaml. Every object is closed (additionalProperties: false) so a typo is an
  * error with a line number rather than a silently ignored setting. Defaults are filled by ajv.
  */
-import { BrowseKindSymbols, ChannelSymbols, ChatIntentSymbols, JourneyStageSymbols } from '@nextact/core';
+import { BrowseKindSymbols, ChannelSymbols, ChatIntentSymbols, JourneyStageSymbols, SalesChannelSymbols } from '@nextact/core';
 import { CONTACT_CHANNELS, TRIGGER_KINDS } from '../spec/types';
 
 const channel = { type: 'string', enum: [...ChannelSymbols] };
@@ -133,6 +133,20 @@ export const policySchema = closed(
       ),
     ),
     actions: { type: 'array', items: action, minItems: 1 },
+    upliftSuppressions: {
+      ...list(
+        closed(
+          {
+            action: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
+            stage,
+            acquisitionChannel: { type: 'string', enum: [...SalesChannelSymbols] },
+            note: { type: 'string' },
+          },
+          ['action'],
+        ),
+      ),
+      default: [],
+    },
     customerFutures: closed(
       {
         churnRisk: closed(

@@ -162,6 +162,21 @@ export interface Policy {
   actions: ActionSpec[];
   /** Customer futures (BG/NBD + Gamma-Gamma, docs/clv.md) in decisions; absent: the models are only recorded. */
   customerFutures?: CustomerFuturesPolicy;
+  /**
+   * Actions not offered to segments where the segments report found no uplift (interval at or
+   * below 0: sure things and sleeping dogs). A rule matches when every field it gives matches.
+   */
+  upliftSuppressions: UpliftSuppression[];
+}
+
+export interface UpliftSuppression {
+  action: string;
+  /** Journey stage at the decision. */
+  stage?: JourneyStage;
+  /** Sales channel of the customer's first purchase. */
+  acquisitionChannel?: string;
+  /** Where the rule came from (report, date, interval): for people, not matched. */
+  note?: string;
 }
 
 export interface CustomerFuturesPolicy {

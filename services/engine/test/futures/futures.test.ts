@@ -58,10 +58,10 @@ describe('purchase days (the journey summary the model scores)', () => {
     expect(domain.deserialiseJourney(domain.serialiseJourney(j))).toEqual(j);
     // The same journey as an engine before customer futures wrote it: schema version 2, no purchaseDays.
     const current = avroType('nextact.Journey').schema() as { fields: { name: string }[] };
-    const v2Type = Type.forSchema({ ...current, fields: current.fields.filter((f) => f.name !== 'purchaseDays') } as never);
-    const { purchaseDays: _dropped, ...rest } = j;
+    const v2Type = Type.forSchema({ ...current, fields: current.fields.filter((f) => f.name !== 'purchaseDays' && f.name !== 'acquisitionChannel') } as never);
+    const { purchaseDays: _days, acquisitionChannel: _channel, ...rest } = j;
     const read = domain.deserialiseJourney(v2Type.toBuffer({ ...rest, v: 2 }));
-    expect(read).toEqual({ ...j, purchaseDays: null });
+    expect(read).toEqual({ ...j, purchaseDays: null, acquisitionChannel: null });
   });
 });
 
@@ -120,6 +120,42 @@ describe('customerFutures policy options', () => {
     ['a misspelt option', 'churnRisk: { pAliveBellow: 0.3 }'],
   ])('refuse %s with NXA_POLICY_INVALID', (_what, option) => {
     expect(() => parsePolicy(`${shipped}\ncustomerFutures:\n  ${option}\n`, 'p.yaml')).toThrow(expect.objectContaining({ code: ErrorCodes.POLICY_INVALID }));
+  });
+});
+
+describe('upliftSuppressions (segments without uplift are not offered the action)', () => {
+  it('make the action ineligible only in the matching segment, with a reason code', () => {
+    const policy = policyWith((p) => {
+      p.upliftSuppressions = [{ action: 'recommend_product', stage: 'RETENTION', acquisitionChannel: 'APP' }];
+    });
+    const domain = createNbaDomain(policy);
+    const decide = (channel: 'APP' | 'WEB') => {
+      let j = domain.initialJourney(C);
+      let l = domain.initialLearner();
+      for (const e of [purchase(C, T0, 4000, 'shoes', { channel }), browse(C, T0 + 10 * DAY, { kind: 'PRODUCT_VIEW' })]) {
+        const r = domain.onEvent(j, l, e, WALL);
+        j = r.journey;
+        l = r.learner;
+      }
+      return { j, d: domain.onEvent(j, l, browse(C, T0 + 11 * DAY, { kind: 'PRODUCT_VIEW' }), WALL).decision! };
+    };
+    const app = decide('APP');
+    expect(app.j.acquisitionChannel).toBe('APP');
+    expect(app.d.journeyStage).toBe('RETENTION');
+    const web = decide('WEB');
+    const candidate = (d: typeof app.d) => d.candidates.find((c) => c.actionId === 'recommend_product')!;
+    expect(candidate(app.d).eligible).toBe(false);
+    expect(app.d.reasonCodes).toContain('INELIGIBLE:recommend_product:NO_UPLIFT_IN_SEGMENT');
+    // Another acquisition channel, same stage: offered as before.
+    expect(candidate(web.d).eligible).toBe(true);
+    expect(web.d.reasonCodes).not.toContain('INELIGIBLE:recommend_product:NO_UPLIFT_IN_SEGMENT');
+  });
+
+  it('refuse a rule naming no action', () => {
+    const shipped = readFileSync(POLICY_PATH, 'utf8');
+    expect(() => parsePolicy(`${shipped}\nupliftSuppressions:\n  - { action: no_such_action }\n`, 'p.yaml')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.POLICY_INVALID, message: expect.stringContaining('names no action') }),
+    );
   });
 });
 

@@ -190,7 +190,7 @@ describe('journey facts', () => {
     expect(read.seenEventsAt).toEqual(eventIds.slice(-64).map(() => j.rfm.lastEventTime));
     expect(read.recentDecisions.map((d) => d.id)).toEqual(recentDecisions.map(() => 0xfedcba9876543));
     expect(read.recentDecisions[0]).not.toHaveProperty('channel');
-    // Version 1 kept no purchase days: the summary starts again at the next purchase.
+    // Version 1 kept no purchase days or acquisition channel: the summary starts again at the next purchase.
     expect(read.purchaseDays).toBeNull();
     expect({ ...read, seenEvents: [], seenEventsAt: [], recentDecisions: [] }).toEqual({
       ...j,
@@ -198,6 +198,7 @@ describe('journey facts', () => {
       seenEventsAt: [],
       recentDecisions: [],
       purchaseDays: null,
+      acquisitionChannel: null,
     });
     expect(domain.onEvent(read, domain.initialLearner(), browse(C, T0 + DAY, { eventId: 'old-99' }), WALL).journey).toBe(read);
   });

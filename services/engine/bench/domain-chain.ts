@@ -7,8 +7,9 @@
  * Prints one JSON object: main-thread CPU µs per event for the whole chain and for each stage (journeyDecode is the
  * restore side: the changelog bytes just written, read back), and the bytes of each record.
  * Mature journeys: --customers 20000 --events 200000.
- * Customer futures: --model applies a BG/NBD + Gamma-Gamma model from the start, with the policy's
- * customerFutures options on (P(alive) churn timer, CLV value term), so decisions score the customer;
+ * Customer futures: --model applies a BG/NBD + Gamma-Gamma model from the start, so decisions score
+ * the customer (recorded only); --model-policy also turns the policy's customerFutures options on
+ * (P(alive) churn timer, CLV value term), which change what is decided;
  * --purchases bgnbd makes the simulated customers buy from the BG/NBD process (more repeat buyers).
  *
  * Heap per journey: --heap [--customers 1000000] [--events 2000000] [--journeys N] streams simulator events through
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     journeys: { type: 'string' },
     purchases: { type: 'string' },
     model: { type: 'boolean' },
+    'model-policy': { type: 'boolean' },
   },
 });
 if (values.heap) {
@@ -46,8 +48,8 @@ const seed = Number(values.seed ?? 42);
 
 const policy = loadPolicy(join(__dirname, '../policy/policy.yaml'));
 const epochMs = Date.UTC(2026, 0, 1);
-const futures = values.model ? benchTimeline(epochMs) : undefined;
-if (futures) {
+const futures = values.model || values['model-policy'] ? benchTimeline(epochMs) : undefined;
+if (values['model-policy']) {
   policy.customerFutures = {
     churnRisk: { pAliveBelow: 0.3, minRepeatPurchases: 1 },
     valueTerm: { source: 'clv', referenceClvMinor: 10_000, maxMultiplier: 5 },
@@ -121,7 +123,7 @@ process.stdout.write(
     {
       events,
       customers,
-      model: values.model ?? false,
+      model: values['model-policy'] ? 'model+policy' : values.model ? 'model' : 'none',
       journeys: journeys.size,
       decisions,
       // Decisions that carry a customer future (a model in force and a customer who has purchased).

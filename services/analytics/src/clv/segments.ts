@@ -2,8 +2,8 @@
  * The `segments` report (ideal customer profiles, issue 13 part 4): per segment of customers —
  * journey stage, acquisition channel (the sales channel of the first purchase), main category (the
  * most frequent one browsed or bought) — the predicted CLV and P(alive) under the fitted model, how
- * often purchases came right after a delivered discount, how often customers held out of every
- * contact (control arm only) converted anyway, and the uplift of each action with its interval.
+ * often purchases came right after a delivered discount, how often customers held out (control
+ * arm, no contact before) converted anyway, and the uplift of each action with its interval.
  *
  * It answers which customers need the least effort and discount and would stay without a contact,
  * and lists the (segment, action) pairs whose uplift interval lies at or below 0 — sure things and
@@ -44,8 +44,11 @@ export interface SegmentRow {
   /** Purchases preceded by a delivered discount decision within the window, of all purchases. */
   purchases: number;
   discountExposure: { share: number; ci95: Interval } | null;
-  /** Customers whose decisions were all held out (CONTROL, none delivered), and how many of them converted. */
-  controlOnly: number;
+  /**
+   * Customers held out at their first experiment decision (CONTROL, no contact delivered before it)
+   * whose window has closed; conversionWithoutContact is how many of them converted within it.
+   */
+  heldOut: number;
   conversionWithoutContact: { rate: number; ci95: Interval } | null;
   uplift: SegmentActionUplift[];
 }
@@ -130,9 +133,12 @@ function customerQuery(db: string, summaries: string): string {
     ),
     contact AS
     (
+        -- Held out: the customer's first experiment decision was CONTROL and nothing was delivered before it.
         SELECT customer_id,
-               countIf(deliver) = 0 AND countIf(experiment_arm = 'CONTROL') > 0 AS control_only,
-               maxIf(converted, experiment_arm = 'CONTROL') AS control_converted
+               countIf(experiment_arm IN ('TREATMENT', 'CONTROL')) > 0
+                 AND argMinIf(experiment_arm, event_time, experiment_arm IN ('TREATMENT', 'CONTROL')) = 'CONTROL'
+                 AND (countIf(deliver) = 0 OR minIf(event_time, deliver) > minIf(event_time, experiment_arm IN ('TREATMENT', 'CONTROL'))) AS held_out,
+               argMinIf(converted, event_time, experiment_arm IN ('TREATMENT', 'CONTROL')) AS held_out_converted
         FROM ${t('decision_outcomes')}(window_hours = {windowHours:UInt32})
         WHERE event_time + toIntervalHour({windowHours:UInt32}) <= (SELECT t FROM as_of_time)
         GROUP BY customer_id
@@ -141,7 +147,7 @@ function customerQuery(db: string, summaries: string): string {
     SELECT dims.customer_id AS customer_id, dims.acquisition AS acquisition, dims.category AS category, latest_stage.stage AS stage,
            summaries.bought AS bought, summaries.x AS x, summaries.t_x AS t_x, summaries.T AS T, summaries.mean_spend AS mean_spend,
            exposure.purchases AS purchases, exposure.exposed AS exposed,
-           contact.control_only AS control_only, contact.control_converted AS control_converted
+           contact.held_out AS held_out, contact.held_out_converted AS held_out_converted
     FROM dims
     LEFT JOIN latest_stage ON latest_stage.customer_id = dims.customer_id
     LEFT JOIN summaries ON summaries.customer_id = dims.customer_id
@@ -182,8 +188,8 @@ interface Accumulator {
   clv: number;
   purchases: number;
   exposed: number;
-  controlOnly: number;
-  controlConverted: number;
+  heldOut: number;
+  heldOutConverted: number;
   arms: Map<string, { tn: number; tc: number; cn: number; cc: number }>;
 }
 
@@ -194,8 +200,8 @@ const blank = (): Accumulator => ({
   clv: 0,
   purchases: 0,
   exposed: 0,
-  controlOnly: 0,
-  controlConverted: 0,
+  heldOut: 0,
+  heldOutConverted: 0,
   arms: new Map(),
 });
 
@@ -246,9 +252,9 @@ export async function segmentsReport(store: ClickHouse, options: SegmentsReportO
         }
         acc.purchases += n(r.purchases);
         acc.exposed += n(r.exposed);
-        if (n(r.control_only) === 1) {
-          acc.controlOnly++;
-          acc.controlConverted += n(r.control_converted);
+        if (n(r.held_out) === 1) {
+          acc.heldOut++;
+          acc.heldOutConverted += n(r.held_out_converted);
         }
       }
     }
@@ -282,8 +288,8 @@ export async function segmentsReport(store: ClickHouse, options: SegmentsReportO
         meanPredictedClvMinor: a.buyers > 0 && params?.gammaGamma ? a.clv / a.buyers : null,
         purchases: a.purchases,
         discountExposure: a.purchases > 0 ? { share: a.exposed / a.purchases, ci95: wilson(a.exposed, a.purchases) } : null,
-        controlOnly: a.controlOnly,
-        conversionWithoutContact: a.controlOnly > 0 ? { rate: a.controlConverted / a.controlOnly, ci95: wilson(a.controlConverted, a.controlOnly) } : null,
+        heldOut: a.heldOut,
+        conversionWithoutContact: a.heldOut > 0 ? { rate: a.heldOutConverted / a.heldOut, ci95: wilson(a.heldOutConverted, a.heldOut) } : null,
         uplift: upliftRows,
       });
     }
@@ -339,7 +345,7 @@ export function renderSegments(r: SegmentsReport): string {
           'purchases',
           'after discount',
           '95% CI',
-          'control only',
+          'held out',
           'converted w/o contact',
           '95% CI',
         ],
@@ -352,7 +358,7 @@ export function renderSegments(r: SegmentsReport): string {
           s.purchases,
           pct(s.discountExposure?.share),
           interval(s.discountExposure?.ci95, pct),
-          s.controlOnly,
+          s.heldOut,
           pct(s.conversionWithoutContact?.rate),
           interval(s.conversionWithoutContact?.ci95, pct),
         ]),

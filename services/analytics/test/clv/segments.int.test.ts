@@ -93,8 +93,8 @@ describe('segments report (ideal customer profiles)', () => {
         }
       }
     }
-    // Some segments have customers held out of every contact, and some buy after a discount.
-    expect(report.segments.some((s) => s.controlOnly > 0)).toBe(true);
+    // Some segments have customers held out with no contact before, and some buy after a discount.
+    expect(report.segments.some((s) => s.heldOut > 0)).toBe(true);
     expect(report.segments.some((s) => (s.discountExposure?.share ?? 0) > 0)).toBe(true);
     expect(report.segments.some((s) => s.uplift.length > 0)).toBe(true);
     // The proposed rules are exactly the engine-matchable (segment, action) pairs whose interval is at or below 0 ...

@@ -336,19 +336,7 @@ export function renderSegments(r: SegmentsReport): string {
     lines.push(
       table(
         `By ${dimension}`,
-        [
-          'segment',
-          'customers',
-          'buyers',
-          'mean P(alive)',
-          'mean CLV',
-          'purchases',
-          'after discount',
-          '95% CI',
-          'held out',
-          'converted w/o contact',
-          '95% CI',
-        ],
+        ['segment', 'customers', 'buyers', 'mean P(alive)', 'mean CLV', 'purchases', 'after discount', '95% CI', 'held out', 'converted w/o contact', '95% CI'],
         rows.map((s) => [
           s.value,
           s.customers,

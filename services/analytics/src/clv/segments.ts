@@ -89,10 +89,9 @@ const label = (v: unknown): string => (v === null || v === undefined || v === ''
 
 /** Per customer: segment dimensions as of as-of (shared by both queries). */
 function segmentCtes(db: string): string {
-  const t = (name: string) => qualified(db, name);
   return `
     as_of_time AS (SELECT fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') AS t),
-    ev AS (SELECT * FROM ${t('events')} WHERE event_time < (SELECT t FROM as_of_time) LIMIT 1 BY event_id),
+    ev AS (SELECT * FROM ${qualified(db, 'events')} WHERE event_time < (SELECT t FROM as_of_time) LIMIT 1 BY event_id),
     dims AS
     (
         SELECT customer_id,
@@ -104,19 +103,22 @@ function segmentCtes(db: string): string {
     latest_stage AS
     (
         SELECT customer_id, argMax(journey_stage, event_time) AS stage
-        FROM (SELECT * FROM ${t('decisions')} WHERE event_time < (SELECT t FROM as_of_time) LIMIT 1 BY decision_id)
+        FROM (SELECT * FROM ${qualified(db, 'decisions')} WHERE event_time < (SELECT t FROM as_of_time) LIMIT 1 BY decision_id)
         GROUP BY customer_id
     )`;
 }
 
-function customerQuery(db: string, summaries: string): string {
-  const t = (name: string) => qualified(db, name);
-  return `
-    WITH ${segmentCtes(db)},
+function customerQuery(db: string, view: string): string {
+  // The shared CTEs are joined by concatenation: each part interpolates identifiers only (qualified()).
+  return (
+    `
+    WITH ` +
+    segmentCtes(db) +
+    `,
     discounts AS
     (
         SELECT customer_id, event_time
-        FROM (SELECT * FROM ${t('decisions')} WHERE deliver AND has({discountActions:Array(String)}, action_id) AND event_time < (SELECT t FROM as_of_time) LIMIT 1 BY decision_id)
+        FROM (SELECT * FROM ${qualified(db, 'decisions')} WHERE deliver AND has({discountActions:Array(String)}, action_id) AND event_time < (SELECT t FROM as_of_time) LIMIT 1 BY decision_id)
     ),
     exposure AS
     (
@@ -139,11 +141,11 @@ function customerQuery(db: string, summaries: string): string {
                  AND argMinIf(experiment_arm, event_time, experiment_arm IN ('TREATMENT', 'CONTROL')) = 'CONTROL'
                  AND (countIf(deliver) = 0 OR minIf(event_time, deliver) > minIf(event_time, experiment_arm IN ('TREATMENT', 'CONTROL'))) AS held_out,
                argMinIf(converted, event_time, experiment_arm IN ('TREATMENT', 'CONTROL')) AS held_out_converted
-        FROM ${t('decision_outcomes')}(window_hours = {windowHours:UInt32})
+        FROM ${qualified(db, 'decision_outcomes')}(window_hours = {windowHours:UInt32})
         WHERE event_time + toIntervalHour({windowHours:UInt32}) <= (SELECT t FROM as_of_time)
         GROUP BY customer_id
     ),
-    summaries AS (SELECT customer_id, 1 AS bought, x, t_x, T, mean_spend FROM ${summaries})
+    summaries AS (SELECT customer_id, 1 AS bought, x, t_x, T, mean_spend FROM ${view})
     SELECT dims.customer_id AS customer_id, dims.acquisition AS acquisition, dims.category AS category, latest_stage.stage AS stage,
            summaries.bought AS bought, summaries.x AS x, summaries.t_x AS t_x, summaries.T AS T, summaries.mean_spend AS mean_spend,
            exposure.purchases AS purchases, exposure.exposed AS exposed,
@@ -152,13 +154,16 @@ function customerQuery(db: string, summaries: string): string {
     LEFT JOIN latest_stage ON latest_stage.customer_id = dims.customer_id
     LEFT JOIN summaries ON summaries.customer_id = dims.customer_id
     LEFT JOIN exposure ON exposure.customer_id = dims.customer_id
-    LEFT JOIN contact ON contact.customer_id = dims.customer_id`;
+    LEFT JOIN contact ON contact.customer_id = dims.customer_id`
+  );
 }
 
 function upliftQuery(db: string): string {
-  const t = (name: string) => qualified(db, name);
-  return `
-    WITH ${segmentCtes(db)},
+  return (
+    `
+    WITH ` +
+    segmentCtes(db) +
+    `,
     first_exposure AS
     (
         SELECT customer_id, action_id,
@@ -166,7 +171,7 @@ function upliftQuery(db: string): string {
                argMin(experiment_arm, event_time) AS arm,
                argMin(converted, event_time) AS converted,
                min(event_time) AS exposed_at
-        FROM ${t('decision_outcomes')}(window_hours = {windowHours:UInt32})
+        FROM ${qualified(db, 'decision_outcomes')}(window_hours = {windowHours:UInt32})
         WHERE experiment_arm IN ('TREATMENT', 'CONTROL') AND event_time + toIntervalHour({windowHours:UInt32}) <= (SELECT t FROM as_of_time)
         GROUP BY customer_id, action_id
     )
@@ -178,7 +183,8 @@ function upliftQuery(db: string): string {
            countIf(f.arm = 'CONTROL') AS cn, countIf(f.arm = 'CONTROL' AND f.converted) AS cc
     FROM first_exposure AS f
     LEFT JOIN dims ON dims.customer_id = f.customer_id
-    GROUP BY stage, acquisition, category, action_id`;
+    GROUP BY stage, acquisition, category, action_id`
+  );
 }
 
 interface Accumulator {

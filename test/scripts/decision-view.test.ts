@@ -31,6 +31,9 @@ const decision: Decision = {
   eventTime: Date.UTC(2026, 10, 30, 12),
   decisionTime: Date.UTC(2026, 11, 1, 9),
   schemaVersion: 1,
+  modelVersion: null,
+  pAlive: null,
+  predictedClvMinor: null,
 };
 
 describe('decision view', () => {

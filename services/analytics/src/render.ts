@@ -1,5 +1,6 @@
 import type { AttributionReport, ClvReport, OpeReport, SatisfactionReport } from './attribution';
 import { renderClv } from './clv/report';
+import { renderSegments, type SegmentsReport } from './clv/segments';
 import { money, pct, table } from './format';
 import type { ReportName } from './routes';
 
@@ -152,5 +153,7 @@ export function render(name: ReportName, report: unknown): string {
       return renderSatisfaction(report as SatisfactionReport);
     case 'ope':
       return renderOpe(report as OpeReport);
+    case 'segments':
+      return renderSegments(report as SegmentsReport);
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, type Logger, type RouteHandler, sendJson } from '@nextact/core';
 import { attributionReport, clvReport, opeReport, parsePolicy, satisfactionReport } from './attribution';
 import type { ClickHouse } from './clickhouse';
+import { segmentsReport } from './clv/segments';
 import { htmlReportData } from './html/data';
 import { renderHtmlReport } from './html/page';
 
@@ -11,6 +12,7 @@ export const reportParams = {
   clv: ['horizonDays', 'attributionDays', 'asOf', 'top', 'calibrationEnd', 'holdoutDays'],
   satisfaction: ['windowDays', 'minPerArm'],
   ope: ['windowHours', 'policy'],
+  segments: ['asOf', 'windowHours', 'horizonDays', 'minPerArm', 'discountActions'],
 } as const;
 
 export type ReportName = keyof typeof reportParams;
@@ -41,6 +43,17 @@ export async function runReport(store: ClickHouse, name: ReportName, query: URLS
           top: intParam(query, 'top'),
           calibrationEnd: intParam(query, 'calibrationEnd'),
           holdoutDays: intParam(query, 'holdoutDays'),
+        });
+      case 'segments':
+        return await segmentsReport(store, {
+          asOf: intParam(query, 'asOf'),
+          windowHours: intParam(query, 'windowHours'),
+          horizonDays: intParam(query, 'horizonDays'),
+          minPerArm: intParam(query, 'minPerArm'),
+          discountActions: query
+            .get('discountActions')
+            ?.split(',')
+            .filter((a) => a !== ''),
         });
       case 'satisfaction':
         return await satisfactionReport(store, { windowDays: intParam(query, 'windowDays'), minPerArm: intParam(query, 'minPerArm') });

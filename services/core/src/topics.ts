@@ -19,6 +19,8 @@ export function topicNames(prefix: string) {
     journeyChangelog: `${prefix}engine-journey-changelog`,
     /** Records that could not be decoded or processed, with the reason in headers. */
     deadLetter: `${prefix}dead-letter`,
+    /** Fitted customer-futures models, compacted, key = version: a global table (analytics writes, engines read). */
+    models: `${prefix}models`,
   };
 }
 

@@ -7,6 +7,10 @@
  * Prints one JSON object: main-thread CPU µs per event for the whole chain and for each stage (journeyDecode is the
  * restore side: the changelog bytes just written, read back), and the bytes of each record.
  * Mature journeys: --customers 20000 --events 200000.
+ * Customer futures: --model applies a BG/NBD + Gamma-Gamma model from the start, so decisions score
+ * the customer (recorded only); --model-policy also turns the policy's customerFutures options on
+ * (P(alive) churn timer, CLV value term), which change what is decided;
+ * --purchases bgnbd makes the simulated customers buy from the BG/NBD process (more repeat buyers).
  *
  * Heap per journey: --heap [--customers 1000000] [--events 2000000] [--journeys N] streams simulator events through
  * decode and onEvent without holding the input, then measures the heap with and without the journeys
@@ -16,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { avroType, type CustomerEvent } from '@nextact/core';
 import { World } from '@nextact/simulator';
+import { ModelTimeline } from '../src/futures/timeline';
 import { createNbaDomain } from '../src/nba';
 import { loadPolicy } from '../src/policy/load';
 
@@ -27,6 +32,9 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     heap: { type: 'boolean' },
     journeys: { type: 'string' },
+    purchases: { type: 'string' },
+    model: { type: 'boolean' },
+    'model-policy': { type: 'boolean' },
   },
 });
 if (values.heap) {
@@ -39,8 +47,16 @@ const warmup = Number(values.warmup ?? 50_000);
 const seed = Number(values.seed ?? 42);
 
 const policy = loadPolicy(join(__dirname, '../policy/policy.yaml'));
-const domain = createNbaDomain(policy);
-const world = new World({ seed, customers, epochMs: Date.UTC(2026, 0, 1) });
+const epochMs = Date.UTC(2026, 0, 1);
+const futures = values.model || values['model-policy'] ? benchTimeline(epochMs) : undefined;
+if (values['model-policy']) {
+  policy.customerFutures = {
+    churnRisk: { pAliveBelow: 0.3, minRepeatPurchases: 1 },
+    valueTerm: { source: 'clv', referenceClvMinor: 10_000, maxMultiplier: 5 },
+  };
+}
+const domain = createNbaDomain(policy, { futures });
+const world = new World({ seed, customers, epochMs, purchases: values.purchases === 'bgnbd' ? 'bgnbd' : 'sessions' });
 const decisionType = avroType('nextact.Decision');
 
 // Events as the engine receives them: Avro bytes per record type.
@@ -49,6 +65,7 @@ const journeys = new Map<string, ReturnType<typeof domain.initialJourney>>();
 let learner = domain.initialLearner();
 const cpuUs = { decode: 0, step: 0, journey: 0, decision: 0, journeyDecode: 0 };
 let decisions = 0;
+let scoredDecisions = 0;
 let journeyBytes = 0;
 let decisionBytes = 0;
 const BATCH = 1000;
@@ -85,6 +102,7 @@ function run(from: number, to: number, count: boolean): void {
     for (const b of journeyRecords) journeyBytes += b.length;
     for (const b of decisionRecords) decisionBytes += b.length;
     decisions += decisionRecords.length;
+    for (const r of results) if (r.decision?.modelVersion) scoredDecisions++;
   }
 }
 
@@ -105,8 +123,11 @@ process.stdout.write(
     {
       events,
       customers,
+      model: values['model-policy'] ? 'model+policy' : values.model ? 'model' : 'none',
       journeys: journeys.size,
       decisions,
+      // Decisions that carry a customer future (a model in force and a customer who has purchased).
+      scoredDecisions,
       // Main-thread CPU per event of the chain (journeyDecode, the restore side, is not part of it).
       usPerEvent: perEvent(chainUs),
       // All threads' CPU over the main thread's: above 1 is V8's GC threads working beside it.
@@ -128,6 +149,23 @@ process.stdout.write(
     2,
   )}\n`,
 );
+
+/** One model in force from the first event: the simulator's default ground truth, spend in minor units. */
+function benchTimeline(asOf: number): ModelTimeline {
+  const timeline = new ModelTimeline();
+  timeline.put('bench-model', {
+    effectiveAt: asOf,
+    offset: 0n,
+    parameters: {
+      version: 'bench-model',
+      timeUnitMs: 86_400_000,
+      horizon: 365,
+      bgnbd: { r: 0.8, alpha: 12, a: 1.2, b: 4 },
+      gammaGamma: { p: 4, q: 5, gamma: 12_000 },
+    },
+  });
+  return timeline;
+}
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;

@@ -5,7 +5,7 @@
  * `decisionTime` (wall clock) is the only non-deterministic input and is only stamped, never used
  * to decide.
  */
-import type { CustomerEvent, Decision } from '@nextact/core';
+import type { CustomerEvent, Decision, DecodedRecord } from '@nextact/core';
 
 /** What a customer event or timer did to one customer's journey and the partition's learner. */
 export interface StepResult<J, L> {
@@ -30,4 +30,19 @@ export interface DecisionDomain<J, L> {
   deserialiseJourney(bytes: Buffer): J;
   serialiseLearner(learner: L): Buffer;
   deserialiseLearner(bytes: Buffer): L;
+  /** Global tables the domain reads (runtime/global-table.ts): e.g. the customer-futures models. */
+  sideInputs?: readonly SideInput[];
+}
+
+/**
+ * A compacted topic every instance reads whole, in offset order, before processing any partition
+ * and again up to its end before each batch, so whatever was written to it before a batch's events
+ * were fetched is applied first. The domain reads what `apply` stored by event time only.
+ */
+export interface SideInput {
+  /** For logs and metrics. */
+  name: string;
+  topic(prefix: string): string;
+  /** One record, decoded through the registry; `value` null for a tombstone. Throwing skips the record (logged). */
+  apply(record: { key: string | null; value: DecodedRecord | null; offset: string; timestamp: number }): void;
 }

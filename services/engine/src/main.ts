@@ -4,6 +4,7 @@
  * engine's own (ENGINE_GROUP_ID, ENGINE_INSTANCE_ID, ENGINE_STATE_DIR, POLICY_FILE, ...; see runtime/settings.ts).
  */
 import { createLogger, errorMessage } from '@nextact/core';
+import { ModelTimeline } from './futures/timeline';
 import { createNbaDomain } from './nba';
 import { loadPolicy } from './policy/load';
 import { startEngineService } from './runtime/service';
@@ -13,7 +14,8 @@ startEngineService({
   domain: (settings, logger) => {
     const policy = loadPolicy(settings.policyFile);
     logger.info('policy loaded', { file: settings.policyFile, version: policy.version });
-    return createNbaDomain(policy);
+    // The customer-futures models (<prefix>models) are read as a global table: decisions record the version in force.
+    return createNbaDomain(policy, { futures: new ModelTimeline() });
   },
 }).catch((err) => {
   createLogger({ bindings: { service: 'engine' } }).error('engine failed to start', { err, message: errorMessage(err) });

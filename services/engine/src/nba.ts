@@ -6,20 +6,25 @@
  */
 import type { Channel, CustomerEvent, Decision, ExperimentArm } from '@nextact/core';
 import type { DecisionDomain, StepResult } from './domain';
-import { deserialiseJourney, deserialiseLearner, serialiseJourney, serialiseLearner } from './journey/codec';
+import { clvValueMultiplier, pAliveChurnAt } from './futures/policy';
+import { futureAt, type ScoredFuture } from './futures/score';
+import { modelsSideInput } from './futures/side-input';
+import type { ModelTimeline } from './futures/timeline';
+import { deserialiseJourney, serialiseJourney } from './journey/codec';
 import { decisionFingerprint } from './journey/fingerprint';
 import { intern } from './journey/intern';
 import { BOUNDS, erasedJourney, type FollowUp, initialJourney, type JourneyState, listOrEmpty } from './journey/state';
-import { advanceTo, applyEvent, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
+import { advanceTo, applyEvent, enterStage, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
-import { constantsOf } from './policy/derived';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
 import { evaluateGates, type GateContext } from './policy/gates';
 import { decisionDigest } from './policy/hash';
 import { initialLearner, type LearnerState, observe, outcomeSignal } from './policy/learner';
+import { deserialiseLearner, serialiseLearner } from './policy/learner-codec';
 import { triggerOf } from './policy/triggers';
-import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './policy/types';
-import { hours } from './policy/units';
+import { constantsOf } from './spec/derived';
+import { type ActionSpec, DO_NOTHING, type Policy, type TriggerKind } from './spec/types';
+import { hours } from './spec/units';
 
 export const DECISION_SCHEMA_VERSION = 1;
 export const TIMER_TRIGGER_TYPE = 'TIMER';
@@ -40,11 +45,11 @@ interface Trigger {
 }
 
 /** Gates, arbitration, selection and experiment arm for one trigger; records the decision in `j` (a fresh shallow copy). */
-export function decide(policy: Policy, j: JourneyState, learner: LearnerState, trigger: Trigger, decisionTime: number): Decision {
+export function decide(policy: Policy, j: JourneyState, learner: LearnerState, trigger: Trigger, decisionTime: number, future?: ScoredFuture): Decision {
   const now = trigger.eventTime;
   const constants = constantsOf(policy);
   const { decisionId, draw } = decisionDigest(trigger.eventId, policy.version);
-  const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, trigger.kind, now, policy.actions);
+  const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, trigger.kind, now, policy.actions, future);
 
   const eligible = candidates.filter((c) => c.eligible);
   const probabilities = softmax(
@@ -97,17 +102,33 @@ export function decide(policy: Policy, j: JourneyState, learner: LearnerState, t
     eventTime: now,
     decisionTime,
     schemaVersion: DECISION_SCHEMA_VERSION,
+    ...futureFields(future),
   });
 }
 
+/** What a decision records of the customer's future (null fields: no model in force, or no purchase yet). */
+export function futureFields(future: ScoredFuture | undefined): Pick<Decision, 'modelVersion' | 'pAlive' | 'predictedClvMinor'> {
+  if (!future) return { modelVersion: null, pAlive: null, predictedClvMinor: null };
+  return { modelVersion: future.modelVersion, pAlive: future.pAlive, predictedClvMinor: future.clv };
+}
+
 /** Gates and scores for the given actions at one decision point; every gate outcome becomes a reason code. */
-function assess(policy: Policy, j: JourneyState, learner: LearnerState, kind: TriggerKind, now: number, actions: readonly ActionSpec[]) {
+function assess(policy: Policy, j: JourneyState, learner: LearnerState, kind: TriggerKind, now: number, actions: readonly ActionSpec[], future?: ScoredFuture) {
   const unhappy = isUnhappy(j, policy, now);
   const fatigueWindow = constantsOf(policy).fatigueWindowMs;
   let recentContacts = 0;
   for (const c of j.contacts) if (now - c.at < fatigueWindow) recentContacts++;
   const gateCtx: GateContext = { policy, journey: j, trigger: kind, now, unhappy };
-  const scoreCtx: ScoringContext = { policy, learner, stage: j.stage, trigger: kind, unhappy, recentContacts, now };
+  const scoreCtx: ScoringContext = {
+    policy,
+    learner,
+    stage: j.stage,
+    trigger: kind,
+    unhappy,
+    recentContacts,
+    now,
+    valueMultiplier: clvValueMultiplier(policy, future),
+  };
   const reasons: string[] = [];
   const channels = new Map<string, Channel>();
   const candidates = actions.map((action) => {
@@ -151,14 +172,14 @@ function scheduleFollowUp(j: JourneyState, f: FollowUp): void {
  * hours, caps, cooldown, eligibility apart from stage and decision point), otherwise do_nothing. No
  * draw is made, so the logged probability is 1; the arm is the deferring experiment's CONTROL.
  */
-export function decideFollowUp(policy: Policy, j: JourneyState, learner: LearnerState, f: FollowUp, decisionTime: number): Decision {
+export function decideFollowUp(policy: Policy, j: JourneyState, learner: LearnerState, f: FollowUp, decisionTime: number, future?: ScoredFuture): Decision {
   j.followUps = listOrEmpty(j.followUps.filter((x) => x.decisionId !== f.decisionId));
   const triggerEventId = `followup:${f.decisionId}`;
   const { actionsById, doNothing: maybeDoNothing } = constantsOf(policy);
   const action = actionsById.get(f.actionId);
   const doNothing = maybeDoNothing!;
   const considered = action && action.id !== DO_NOTHING ? [action, doNothing] : [doNothing];
-  const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, 'FOLLOW_UP', f.at, considered);
+  const { unhappy, candidates, channels, reasons } = assess(policy, j, learner, 'FOLLOW_UP', f.at, considered, future);
   if (!action) reasons.push(`FOLLOW_UP_UNKNOWN_ACTION:${f.actionId}`);
   const chosen = candidates.find((c) => c.eligible && c.actionId !== DO_NOTHING) ?? candidates.find((c) => c.actionId === DO_NOTHING)!;
   const arm = j.experiments[f.experimentId] ?? 'CONTROL';
@@ -190,6 +211,7 @@ export function decideFollowUp(policy: Policy, j: JourneyState, learner: Learner
     eventTime: f.at,
     decisionTime,
     schemaVersion: DECISION_SCHEMA_VERSION,
+    ...futureFields(future),
   });
 }
 
@@ -207,9 +229,34 @@ function learn(policy: Policy, j: JourneyState, learner: LearnerState, event: Cu
   return observe(learner, decision.actionId, decision.stage, signal, o.eventTime, policy.learning.halfLifeDays);
 }
 
-export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, LearnerState> {
+export interface NbaDomainOptions {
+  /** Customer-futures model versions (filled by the models side input); without it decisions record no future. */
+  futures?: ModelTimeline;
+}
+
+/** The customer's future at `at` under the model in force then (undefined: no model, or no purchase yet). */
+function futureOf(futures: ModelTimeline | undefined, j: JourneyState, at: number): ScoredFuture | undefined {
+  return futures && j.purchaseDays ? futureAt(j.purchaseDays, futures.inForceAt(at), at) : undefined;
+}
+
+/**
+ * P(alive) fell below the policy's threshold at `at` (see futures/policy): CHURN_RISK, and the
+ * inactivity decision point at that instant, whose id names the cause (replay-stable like inactivity).
+ */
+function pAliveChurn(policy: Policy, futures: ModelTimeline | undefined, journey: JourneyState, learner: LearnerState, at: number, decisionTime: number) {
+  const j = { ...journey };
+  enterStage(j, 'CHURN_RISK', at, 'P_ALIVE');
+  if (!policy.triggers.inactivity) return { journey: j, learner };
+  const eventId = timerEventId(j.customerId, 'P_ALIVE', at);
+  const decision = decide(policy, j, learner, { kind: 'INACTIVITY', eventId, type: TIMER_TRIGGER_TYPE, eventTime: at }, decisionTime, futureOf(futures, j, at));
+  return { journey: j, learner, decision };
+}
+
+export function createNbaDomain(policy: Policy, options: NbaDomainOptions = {}): DecisionDomain<JourneyState, LearnerState> {
+  const { futures } = options;
   return {
     policyVersion: policy.version,
+    sideInputs: futures ? [modelsSideInput(futures)] : undefined,
     initialJourney: (customerId) => initialJourney(policy, customerId),
     initialLearner,
 
@@ -228,19 +275,23 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
       rememberEvent(j, event.value.eventId, Math.max(current.rfm.lastEventTime ?? event.value.eventTime, event.value.eventTime));
       // Overdue time transitions happen first, silently: the customer is back, so no timer decision.
       advanceTo(j, policy, event.value.eventTime);
+      const modelChurn = pAliveChurnAt(policy, futures, j);
+      if (modelChurn !== undefined && modelChurn <= event.value.eventTime) enterStage(j, 'CHURN_RISK', modelChurn, 'P_ALIVE');
       applyEvent(j, policy, event);
       const nextLearner = learn(policy, j, learner, event);
       const kind = triggerOf(policy, event);
       if (!kind) return { journey: j, learner: nextLearner };
-      const decision = decide(policy, j, nextLearner, { kind, eventId: event.value.eventId, type: event.name, eventTime: event.value.eventTime }, decisionTime);
+      const at = event.value.eventTime;
+      const trigger = { kind, eventId: event.value.eventId, type: event.name, eventTime: at };
+      const decision = decide(policy, j, nextLearner, trigger, decisionTime, futureOf(futures, j, at));
       return { journey: j, learner: nextLearner, decision };
     },
 
     nextTimer(journey) {
-      const transition = nextTransition(journey, policy)?.at;
-      const followUp = journey.followUps[0]?.at;
-      if (transition === undefined) return followUp;
-      return followUp === undefined ? transition : Math.min(transition, followUp);
+      let next: number | undefined;
+      for (const at of [nextTransition(journey, policy)?.at, journey.followUps[0]?.at, pAliveChurnAt(policy, futures, journey)])
+        if (at !== undefined && (next === undefined || at < next)) next = at;
+      return next;
     },
 
     onTimer(journey, learner, dueAt, decisionTime): StepResult<JourneyState, LearnerState> {
@@ -248,11 +299,14 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
       const followUp = journey.followUps[0];
       const transitionDue = due !== undefined && due.at <= dueAt;
       const followUpDue = followUp !== undefined && followUp.at <= dueAt;
+      const modelChurn = pAliveChurnAt(policy, futures, journey);
+      if (modelChurn !== undefined && modelChurn <= dueAt && (!transitionDue || modelChurn < due.at) && (!followUpDue || modelChurn <= followUp.at))
+        return pAliveChurn(policy, futures, journey, learner, modelChurn, decisionTime);
       if (!transitionDue && !followUpDue) return { journey, learner };
       const j = { ...journey };
       // One thing per call, in time order; at the same instant the stage moves first, then the follow-up.
       if (followUpDue && (!transitionDue || followUp.at < due.at)) {
-        const decision = decideFollowUp(policy, j, learner, j.followUps[0]!, decisionTime);
+        const decision = decideFollowUp(policy, j, learner, j.followUps[0]!, decisionTime, futureOf(futures, j, followUp.at));
         return { journey: j, learner, decision };
       }
       const fired = advanceTo(j, policy, followUpDue ? Math.min(dueAt, followUp.at) : dueAt);
@@ -260,7 +314,14 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
       if (!inactivity || !policy.triggers.inactivity) return { journey: j, learner };
       // The decision happens at the transition's own time, not at whatever stream time noticed it: replay-stable.
       const eventId = timerEventId(j.customerId, inactivity.kind, inactivity.at);
-      const decision = decide(policy, j, learner, { kind: 'INACTIVITY', eventId, type: TIMER_TRIGGER_TYPE, eventTime: inactivity.at }, decisionTime);
+      const decision = decide(
+        policy,
+        j,
+        learner,
+        { kind: 'INACTIVITY', eventId, type: TIMER_TRIGGER_TYPE, eventTime: inactivity.at },
+        decisionTime,
+        futureOf(futures, j, inactivity.at),
+      );
       return { journey: j, learner, decision };
     },
 

@@ -25,6 +25,9 @@ export function decisionFor(trigger: CustomerEvent, actionId: string, deliver: b
     eventTime: trigger.value.eventTime,
     decisionTime: 0,
     schemaVersion: 1,
+    modelVersion: null,
+    pAlive: null,
+    predictedClvMinor: null,
     ...overrides,
   };
 }

@@ -136,6 +136,9 @@ it('answers delivered decisions from the decisions topic and publishes the react
     eventTime: Date.UTC(2026, 0, 1),
     decisionTime: Date.now(),
     schemaVersion: 1,
+    modelVersion: null,
+    pAlive: null,
+    predictedClvMinor: null,
   });
   const decisions = Array.from({ length: 20 }, (_, n) => decision(n, n % 2 === 0));
   const before = await totalRecords(names.customerEvents);

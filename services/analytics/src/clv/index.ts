@@ -6,4 +6,5 @@ export * from './publish';
 export * from './report';
 export * from './routes';
 export * from './score';
+export * from './segments';
 export * from './service';

@@ -3,11 +3,11 @@
  * engine instance reads all of it), key = model version so compaction keeps every version and a
  * replay can apply them in stream-time order (`asOf`). Avro through the registry like every record.
  */
-import type { Config, CustomerFuturesModel, KafkaClient, RecordCodec, TopicSpec } from '@nextact/core';
+import { type Config, type CustomerFuturesModel, type KafkaClient, type RecordCodec, type TopicSpec, topicNames } from '@nextact/core';
 
 export const MODEL_RECORD = 'nextact.CustomerFuturesModel' as const;
 
-export const modelsTopic = (prefix: string): string => `${prefix}models`;
+export const modelsTopic = (prefix: string): string => topicNames(prefix).models;
 
 export function modelsTopicSpec(config: Pick<Config, 'topicPrefix' | 'replicationFactor'>): TopicSpec {
   return {

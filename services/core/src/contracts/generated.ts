@@ -89,8 +89,8 @@ export const ChatHandlerSymbols = ['BOT', 'AGENT'] as const;
 export type ChatIntent = 'PRODUCT_QUESTION' | 'ORDER_STATUS' | 'RETURN_REFUND' | 'BILLING' | 'COMPLAINT' | 'CANCEL' | 'OTHER';
 export const ChatIntentSymbols = ['PRODUCT_QUESTION', 'ORDER_STATUS', 'RETURN_REFUND', 'BILLING', 'COMPLAINT', 'CANCEL', 'OTHER'] as const;
 
-export type ChurnCause = 'INACTIVITY' | 'COMPLAINT' | 'SENTIMENT' | 'DETRACTOR';
-export const ChurnCauseSymbols = ['INACTIVITY', 'COMPLAINT', 'SENTIMENT', 'DETRACTOR'] as const;
+export type ChurnCause = 'INACTIVITY' | 'COMPLAINT' | 'SENTIMENT' | 'DETRACTOR' | 'P_ALIVE';
+export const ChurnCauseSymbols = ['INACTIVITY', 'COMPLAINT', 'SENTIMENT', 'DETRACTOR', 'P_ALIVE'] as const;
 
 /** A customer granted or withdrew consent to be contacted on a channel, and their contact preferences. */
 export interface ConsentChange {
@@ -162,6 +162,12 @@ export interface Decision {
   /** Wall-clock time the decision was made. */
   decisionTime: number;
   schemaVersion: number;
+  /** Customer-futures model applied (the newest whose asOf <= eventTime); null when none was in force or the customer has not purchased yet. */
+  modelVersion: null | string;
+  /** P(alive) of the customer under modelVersion at eventTime (BG/NBD). */
+  pAlive: null | number;
+  /** Expected spend over the model's horizon under modelVersion, minor units (BG/NBD x Gamma-Gamma); null without a spend model. */
+  predictedClvMinor: null | number;
 }
 
 /** Right to be forgotten: erase everything NextAct holds about a customer. Written to the customer's own partition of the customer-events topic, so it is ordered after every earlier event of that customer and every consumer applies it exactly once, in its normal transaction, also on replay. Carries no personal data beyond the customer id. */
@@ -200,7 +206,7 @@ export interface GammaGammaEstimate {
 
 /** One customer's journey state as the engine keeps it: the value of the journey changelog, keyed by customer id. Every history in it is bounded. */
 export interface Journey {
-  /** Journey state version (2 since this schema; 1 was JSON). */
+  /** Journey state version (2 since this schema, 3 since purchaseDays; 1 was JSON). */
   v: number;
   customerId: string;
   stage: JourneyStage;
@@ -234,6 +240,10 @@ export interface Journey {
   followUps: Array<JourneyFollowUp>;
   /** Set once the customer was erased (right to be forgotten): the journey then holds only the id and this time, and later events of the id are ignored. */
   erasedAt: null | number;
+  /** The customer-futures summary (BG/NBD, Gamma-Gamma) on UTC purchase days, as analytics computes it; null before the first purchase. */
+  purchaseDays: null | JourneyPurchaseDays;
+  /** Sales channel of the customer's first purchase (WEB, APP, ...): a segment of the ideal-customer-profile report that the engine can match (policy upliftSuppressions). */
+  acquisitionChannel: null | string;
 }
 
 export interface JourneyConsent {
@@ -265,6 +275,19 @@ export interface JourneyOpenIntent {
   sentiment: number;
   openedAt: number;
   updatedAt: number;
+}
+
+export interface JourneyPurchaseDays {
+  /** UTC day (days since 1970-01-01) of the first purchase. */
+  firstDay: number;
+  /** UTC day of the latest purchase. */
+  lastDay: number;
+  /** x: purchase days after the first (several orders on one day count once). */
+  repeatDays: number;
+  /** Order total of the first purchase day, minor units (left out of the repeat spend). */
+  firstDaySpendMinor: number;
+  /** Order total of the repeat purchase days, minor units: mean spend = repeatSpendMinor / repeatDays. */
+  repeatSpendMinor: number;
 }
 
 export interface JourneyRecentDecision {
@@ -1060,6 +1083,33 @@ export const schemas: Record<RecordName, unknown> = {
         "name": "schemaVersion",
         "type": "int",
         "default": 1
+      },
+      {
+        "name": "modelVersion",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Customer-futures model applied (the newest whose asOf <= eventTime); null when none was in force or the customer has not purchased yet."
+      },
+      {
+        "name": "pAlive",
+        "type": [
+          "null",
+          "double"
+        ],
+        "default": null,
+        "doc": "P(alive) of the customer under modelVersion at eventTime (BG/NBD)."
+      },
+      {
+        "name": "predictedClvMinor",
+        "type": [
+          "null",
+          "double"
+        ],
+        "default": null,
+        "doc": "Expected spend over the model's horizon under modelVersion, minor units (BG/NBD x Gamma-Gamma); null without a spend model."
       }
     ],
     "doc": "A next-best-action decision. Deterministic from its trigger: same events, same policy, same decision (decisionTime aside)."
@@ -1122,7 +1172,7 @@ export const schemas: Record<RecordName, unknown> = {
       {
         "name": "v",
         "type": "int",
-        "doc": "Journey state version (2 since this schema; 1 was JSON)."
+        "doc": "Journey state version (2 since this schema, 3 since purchaseDays; 1 was JSON)."
       },
       {
         "name": "customerId",
@@ -1172,7 +1222,8 @@ export const schemas: Record<RecordName, unknown> = {
               "INACTIVITY",
               "COMPLAINT",
               "SENTIMENT",
-              "DETRACTOR"
+              "DETRACTOR",
+              "P_ALIVE"
             ]
           }
         ],
@@ -1588,6 +1639,54 @@ export const schemas: Record<RecordName, unknown> = {
         ],
         "default": null,
         "doc": "Set once the customer was erased (right to be forgotten): the journey then holds only the id and this time, and later events of the id are ignored."
+      },
+      {
+        "name": "purchaseDays",
+        "type": [
+          "null",
+          {
+            "name": "nextact.JourneyPurchaseDays",
+            "type": "record",
+            "fields": [
+              {
+                "name": "firstDay",
+                "type": "int",
+                "doc": "UTC day (days since 1970-01-01) of the first purchase."
+              },
+              {
+                "name": "lastDay",
+                "type": "int",
+                "doc": "UTC day of the latest purchase."
+              },
+              {
+                "name": "repeatDays",
+                "type": "int",
+                "doc": "x: purchase days after the first (several orders on one day count once)."
+              },
+              {
+                "name": "firstDaySpendMinor",
+                "type": "long",
+                "doc": "Order total of the first purchase day, minor units (left out of the repeat spend)."
+              },
+              {
+                "name": "repeatSpendMinor",
+                "type": "long",
+                "doc": "Order total of the repeat purchase days, minor units: mean spend = repeatSpendMinor / repeatDays."
+              }
+            ]
+          }
+        ],
+        "default": null,
+        "doc": "The customer-futures summary (BG/NBD, Gamma-Gamma) on UTC purchase days, as analytics computes it; null before the first purchase."
+      },
+      {
+        "name": "acquisitionChannel",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Sales channel of the customer's first purchase (WEB, APP, ...): a segment of the ideal-customer-profile report that the engine can match (policy upliftSuppressions)."
       }
     ],
     "doc": "One customer's journey state as the engine keeps it: the value of the journey changelog, keyed by customer id. Every history in it is bounded."

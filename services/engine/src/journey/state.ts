@@ -20,11 +20,12 @@
  * immutable objects, replaced, never mutated.
  */
 import type { Channel, ChatIntent, ExperimentArm, JourneyStage, OutcomeKind } from '@nextact/core';
-import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
+import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../spec/types';
 import { decisionFingerprint, eventFingerprint } from './fingerprint';
 import { intern, internOrNull } from './intern';
 
-export const JOURNEY_SCHEMA_VERSION = 2;
+/** 3 since purchaseDays (customer futures); 2 was the first Avro version; 1 was JSON. */
+export const JOURNEY_SCHEMA_VERSION = 3;
 
 export const BOUNDS = {
   seenEvents: 64,
@@ -36,7 +37,7 @@ export const BOUNDS = {
   followUps: 5,
 } as const;
 
-export type ChurnCause = 'INACTIVITY' | 'COMPLAINT' | 'SENTIMENT' | 'DETRACTOR';
+export type ChurnCause = 'INACTIVITY' | 'COMPLAINT' | 'SENTIMENT' | 'DETRACTOR' | 'P_ALIVE';
 
 export interface OpenIntent {
   conversationId: string;
@@ -66,6 +67,22 @@ export interface RecentDecision {
   outcome: OutcomeKind | null;
   /** Already counted by the learner (each decision counts at most once). */
   learned: boolean;
+}
+
+/**
+ * The customer-futures summary (docs/clv.md) kept as analytics computes it, on UTC purchase days:
+ * x = repeatDays, t_x = lastDay − firstDay, T = day(now) − firstDay, mean spend = repeatSpendMinor / x.
+ * O(1) per purchase; replaced (copy on write), never mutated.
+ */
+export interface PurchaseDays {
+  /** UTC day (days since 1970-01-01) of the first purchase. */
+  firstDay: number;
+  lastDay: number;
+  /** Purchase days after the first (several orders on one day count once). */
+  repeatDays: number;
+  /** Order total of the first purchase day: Gamma-Gamma leaves it out of the repeat spend. */
+  firstDaySpendMinor: number;
+  repeatSpendMinor: number;
 }
 
 /** An action deferred by a timing experiment's CONTROL arm, decided again (gates only) when due. */
@@ -129,6 +146,10 @@ export interface JourneyState {
    * the id and this time, and every later event of the id is ignored (late outcomes, stragglers).
    */
   erasedAt: number | null;
+  /** Null before the first purchase. */
+  purchaseDays: PurchaseDays | null;
+  /** Sales channel of the first purchase (a segment the policy can match); null before it. */
+  acquisitionChannel: string | null;
 }
 
 export type Consent = Readonly<Record<ContactChannel, boolean>>;
@@ -197,6 +218,8 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     seenEventsAt: listOrEmpty([]),
     followUps: listOrEmpty([]),
     erasedAt: null,
+    purchaseDays: null,
+    acquisitionChannel: null,
   };
 }
 
@@ -213,8 +236,10 @@ export function erasedJourney(policy: Policy, customerId: string, erasedAt: numb
 
 /** Decoded strings and objects replaced by their shared instances (see the module comment). */
 export function shareStrings(j: JourneyState): JourneyState {
-  // Absent in records written before erasure existed.
+  // Absent in records written before erasure (resp. customer futures) existed.
   j.erasedAt ??= null;
+  j.purchaseDays ??= null;
+  j.acquisitionChannel = internOrNull(j.acquisitionChannel ?? null);
   j.stage = intern(j.stage);
   j.previousStage = internOrNull(j.previousStage);
   j.churnCause = internOrNull(j.churnCause);
@@ -247,7 +272,10 @@ export function shareStrings(j: JourneyState): JourneyState {
 
 /** Version 1 (JSON, until 2026-12): event and decision ids as strings, a 256-id dedupe window. */
 export interface JourneyStateV1
-  extends Omit<JourneyState, 'v' | 'recentDecisions' | 'seenEvents' | 'seenEventsAt' | 'followUps' | 'lastComplaintAt' | 'erasedAt'> {
+  extends Omit<
+    JourneyState,
+    'v' | 'recentDecisions' | 'seenEvents' | 'seenEventsAt' | 'followUps' | 'lastComplaintAt' | 'erasedAt' | 'purchaseDays' | 'acquisitionChannel'
+  > {
   v: 1;
   recentDecisions: (Omit<RecentDecision, 'id'> & { decisionId: string; channel: Channel })[];
   recentEventIds: string[];
@@ -271,6 +299,8 @@ export function fromV1(old: JourneyStateV1): JourneyState {
     lastComplaintAt: old.lastComplaintAt ?? null,
     followUps: old.followUps ?? [],
     erasedAt: old.erasedAt ?? null,
+    purchaseDays: null,
+    acquisitionChannel: null,
     recentDecisions: recentDecisions.map(({ decisionId, channel: _channel, ...d }) => ({ id: decisionFingerprint(decisionId), ...d })),
     seenEvents,
     seenEventsAt: seenEvents.map(() => clock),

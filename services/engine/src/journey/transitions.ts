@@ -10,13 +10,13 @@
  * longer unhappy (browse recovers only inactivity-driven churn risk).
  */
 import type { ActionOutcome, BrowseEvent, ChatEvent, ConsentChange, CustomerEvent, JourneyStage, PurchaseEvent, SurveyResponse } from '@nextact/core';
-import { constantsOf } from '../policy/derived';
-import { isValidTimeZone } from '../policy/time';
-import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../policy/types';
-import { days, hours } from '../policy/units';
+import { constantsOf } from '../spec/derived';
+import { isValidTimeZone } from '../spec/time';
+import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../spec/types';
+import { DAY_MS, days, hours } from '../spec/units';
 import { decisionFingerprint, eventFingerprint } from './fingerprint';
 import { intern } from './intern';
-import { BOUNDS, type ChurnCause, type JourneyState, listOrEmpty, NO_SUPPRESSIONS, withConsent } from './state';
+import { BOUNDS, type ChurnCause, type JourneyState, listOrEmpty, NO_SUPPRESSIONS, type PurchaseDays, withConsent } from './state';
 
 export function hasOpenComplaint(j: JourneyState, policy: Policy): boolean {
   return j.openIntents.some((i) => policy.mood.complaintIntents.includes(i.intent));
@@ -124,7 +124,7 @@ function onBrowse(j: JourneyState, policy: Policy, e: BrowseEvent): void {
   addInterest(j, e.category);
   if (!policy.journey.considerationKinds.includes(e.kind)) return;
   if (j.stage === 'AWARENESS') enterStage(j, 'CONSIDERATION', e.eventTime);
-  else if (j.stage === 'CHURN_RISK' && j.churnCause === 'INACTIVITY' && !isUnhappy(j, policy, e.eventTime))
+  else if (j.stage === 'CHURN_RISK' && (j.churnCause === 'INACTIVITY' || j.churnCause === 'P_ALIVE') && !isUnhappy(j, policy, e.eventTime))
     enterStage(j, recoveryStage(j, policy), e.eventTime);
 }
 
@@ -170,7 +170,35 @@ function onPurchase(j: JourneyState, policy: Policy, e: PurchaseEvent): void {
   r.monetaryMinor += e.amountMinor;
   r.lastPurchaseTime = Math.max(r.lastPurchaseTime ?? e.eventTime, e.eventTime);
   for (const item of e.lineItems) addInterest(j, item.category);
+  if (j.purchaseDays === null || utcDay(e.eventTime) < j.purchaseDays.firstDay) j.acquisitionChannel = intern(e.channel);
+  j.purchaseDays = withPurchase(j.purchaseDays, e.eventTime, e.amountMinor);
   enterStage(j, 'PURCHASE', e.eventTime);
+}
+
+/** UTC day of an event time, as ClickHouse's toDate: the customer-futures summaries' unit. */
+export const utcDay = (at: number): number => Math.floor(at / DAY_MS);
+
+/**
+ * The purchase-day summary after one more order (a new object). Exact when a customer's orders arrive
+ * in day order, as one partition delivers them. A late order on the first or the last day joins that
+ * day; one before the first day makes it the first (the old first day becomes a repeat day); one
+ * between the first and the last day is counted as a repeat day of its own (the journey keeps no
+ * set of days, so a second late order on such a day is counted again).
+ */
+export function withPurchase(pd: PurchaseDays | null, at: number, amountMinor: number): PurchaseDays {
+  const day = utcDay(at);
+  if (pd === null) return { firstDay: day, lastDay: day, repeatDays: 0, firstDaySpendMinor: amountMinor, repeatSpendMinor: 0 };
+  if (day === pd.firstDay) return { ...pd, firstDaySpendMinor: pd.firstDaySpendMinor + amountMinor };
+  if (day < pd.firstDay)
+    return {
+      firstDay: day,
+      lastDay: pd.lastDay,
+      repeatDays: pd.repeatDays + 1,
+      firstDaySpendMinor: amountMinor,
+      repeatSpendMinor: pd.repeatSpendMinor + pd.firstDaySpendMinor,
+    };
+  if (day === pd.lastDay) return { ...pd, repeatSpendMinor: pd.repeatSpendMinor + amountMinor };
+  return { ...pd, lastDay: Math.max(pd.lastDay, day), repeatDays: pd.repeatDays + 1, repeatSpendMinor: pd.repeatSpendMinor + amountMinor };
 }
 
 function onSurvey(j: JourneyState, policy: Policy, e: SurveyResponse): void {

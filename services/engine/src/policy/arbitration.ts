@@ -6,7 +6,8 @@
  * (Pega's P×C×V×L with cost netted out of value, plus a customer-benefit term.) `value` in the
  * logged breakdown is the net value. benefit = base + (unhappy ? unhappy : 0) + perRecentContact ×
  * delivered contacts in the fatigue window, so do_nothing (value 0) is scored by its benefit and wins
- * more often the more a customer has been contacted.
+ * more often the more a customer has been contacted. With customerFutures.valueTerm the net value is
+ * scaled by the customer's predicted CLV (futures/policy.ts).
  *
  * Selection is a softmax over eligible scores, p_i = exp(s_i/T) / Σ_j exp(s_j/T), computed in closed
  * form; one uniform draw u seeded by the decision id picks the first action whose cumulative
@@ -14,8 +15,8 @@
  * choosing the logged action, as off-policy evaluation (IPS/SNIPS/DR) requires.
  */
 import type { JourneyStage, ScoredAction } from '@nextact/core';
+import type { ActionSpec, Policy, TriggerKind } from '../spec/types';
 import { type LearnerState, propensity } from './learner';
-import type { ActionSpec, Policy, TriggerKind } from './types';
 
 export interface ScoringContext {
   policy: Policy;
@@ -27,6 +28,8 @@ export interface ScoringContext {
   recentContacts: number;
   /** Event time of the decision (the learner's counts decay to it). */
   now: number;
+  /** Factor on every action's net value: predicted CLV as the value term (policy customerFutures.valueTerm); 1 when absent. */
+  valueMultiplier?: number;
 }
 
 export function benefitOf(action: ActionSpec, ctx: ScoringContext): number {
@@ -36,7 +39,7 @@ export function benefitOf(action: ActionSpec, ctx: ScoringContext): number {
 
 export function scoreAction(action: ActionSpec, ctx: ScoringContext, eligible: boolean): ScoredAction {
   const p = propensity(ctx.policy, ctx.learner, action.id, ctx.stage, ctx.now);
-  const value = action.value - action.cost;
+  const value = (action.value - action.cost) * (ctx.valueMultiplier ?? 1);
   const contextWeight = action.contextWeights[ctx.trigger] ?? 1;
   const benefit = benefitOf(action, ctx);
   const score = p * value * contextWeight * action.lever + ctx.policy.arbitration.benefitWeight * benefit;

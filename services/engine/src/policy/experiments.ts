@@ -8,9 +8,9 @@
  * an answer from both arms.
  */
 import type { ExperimentArm, JourneyStage } from '@nextact/core';
+import type { ExperimentSpec, Policy, TriggerKind } from '../spec/types';
+import { hours } from '../spec/units';
 import { uniformFromSeed } from './hash';
-import type { ExperimentSpec, Policy, TriggerKind } from './types';
-import { hours } from './units';
 
 export function hashArm(experimentId: string, customerId: string, controlShare: number): Exclude<ExperimentArm, 'NONE'> {
   return uniformFromSeed(`experiment:${experimentId}:${customerId}`) < controlShare ? 'CONTROL' : 'TREATMENT';

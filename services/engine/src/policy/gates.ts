@@ -6,10 +6,10 @@
 import type { Channel } from '@nextact/core';
 import type { JourneyState } from '../journey/state';
 import { hasOpenComplaint } from '../journey/transitions';
-import { constantsOf } from './derived';
-import { inQuietHours } from './time';
-import { type ActionSpec, CONTACT_CHANNELS, type ContactChannel, DO_NOTHING, type Policy, type TriggerKind } from './types';
-import { days, hours } from './units';
+import { constantsOf } from '../spec/derived';
+import { inQuietHours } from '../spec/time';
+import { type ActionSpec, CONTACT_CHANNELS, type ContactChannel, DO_NOTHING, type Policy, type TriggerKind } from '../spec/types';
+import { days, hours } from '../spec/units';
 
 export interface GateContext {
   policy: Policy;
@@ -55,7 +55,20 @@ function eligibilityFailures(ctx: GateContext, action: ActionSpec): string[] {
   if (e.minDaysSincePurchase !== undefined && (sincePurchase === undefined || sincePurchase < days(e.minDaysSincePurchase))) fail('MIN_DAYS_SINCE_PURCHASE');
   if (e.maxDaysSincePurchase !== undefined && (sincePurchase === undefined || sincePurchase > days(e.maxDaysSincePurchase))) fail('MAX_DAYS_SINCE_PURCHASE');
   if (e.minDaysSinceSurvey !== undefined && j.lastSurveyAt !== null && now - j.lastSurveyAt < days(e.minDaysSinceSurvey)) fail('RECENT_SURVEY');
+  // Customer first: where the segments report found no uplift, the action is not offered, follow-ups included.
+  if (noUpliftFor(ctx.policy, action.id, j)) fail('NO_UPLIFT_IN_SEGMENT');
   return out;
+}
+
+/** Whether a policy upliftSuppressions rule covers this action for this customer's segment. */
+export function noUpliftFor(policy: Policy, actionId: string, j: JourneyState): boolean {
+  for (const rule of policy.upliftSuppressions) {
+    if (rule.action !== actionId) continue;
+    if (rule.stage !== undefined && rule.stage !== j.stage) continue;
+    if (rule.acquisitionChannel !== undefined && rule.acquisitionChannel !== j.acquisitionChannel) continue;
+    return true;
+  }
+  return false;
 }
 
 function actionGateFailures(ctx: GateContext, action: ActionSpec): string[] {

@@ -14,10 +14,10 @@
  * one counted (callers mark the decision learned), so a click followed by a conversion counts once.
  */
 import type { JourneyStage, OutcomeKind } from '@nextact/core';
-import type { BetaPrior, Policy } from './types';
-import { days } from './units';
+import type { BetaPrior, Policy } from '../spec/types';
+import { days } from '../spec/units';
 
-/** 2 since the Avro encoding (journey/codec); 1 was JSON. */
+/** 2 since the Avro encoding (./learner-codec); 1 was JSON. */
 export const LEARNER_SCHEMA_VERSION = 2;
 
 export interface ArmCounts {

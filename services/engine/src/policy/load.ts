@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { ErrorCodes, NextActError } from '@nextact/core';
 import Ajv, { type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isValidTimeZone } from '../spec/time';
+import { DO_NOTHING, type Policy } from '../spec/types';
 import { policySchema } from './schema';
-import { isValidTimeZone } from './time';
-import { DO_NOTHING, type Policy } from './types';
 
 export interface PolicyIssue {
   line: number;
@@ -96,6 +96,13 @@ function semanticIssues(policy: Policy): { segments: string[]; message: string }
   for (const key of Object.keys(policy.learning.actionPriors)) {
     if (!ids.has(key)) issues.push({ segments: ['learning', 'actionPriors', key], message: `learning.actionPriors.${key} names no action` });
   }
+  policy.upliftSuppressions.forEach((rule, i) => {
+    if (!ids.has(rule.action) || rule.action === DO_NOTHING)
+      issues.push({
+        segments: ['upliftSuppressions', String(i), 'action'],
+        message: `upliftSuppressions[${i}].action '${rule.action}' names no action that can be suppressed`,
+      });
+  });
   const experiments = new Set<string>();
   policy.experiments.forEach((x, i) => {
     if (experiments.has(x.id)) issues.push({ segments: ['experiments', String(i), 'id'], message: `experiments[${i}].id '${x.id}' is a duplicate` });

@@ -4,7 +4,7 @@
  * and the inactivity timer. Consent changes and action outcomes only update state.
  */
 import type { CustomerEvent } from '@nextact/core';
-import type { Policy, TriggerKind } from './types';
+import type { Policy, TriggerKind } from '../spec/types';
 
 export function triggerOf(policy: Policy, event: CustomerEvent): TriggerKind | undefined {
   const t = policy.triggers;

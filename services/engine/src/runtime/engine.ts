@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import {
+  type DecodedRecord,
   ErrorCodes,
   errorCodeOf,
   type GroupMetadata,
@@ -28,6 +29,7 @@ import {
 import type { DecisionDomain } from '../domain';
 import { InstanceCommitter } from './commit';
 import { isFenced } from './errors';
+import { GlobalTable } from './global-table';
 import type { EngineMetrics } from './metrics';
 import { restorePartitions } from './restore';
 import { PartitionTask, type TaskContext } from './task';
@@ -116,6 +118,8 @@ export class Engine<J, L> {
   private assignedGroup?: GroupMetadata;
   /** Assignments and revocations, applied one at a time in the order the consumer reported them. */
   private rebalancing: Promise<void> = Promise.resolve();
+  /** The domain's side inputs (global tables), loaded before the group is joined. */
+  private sideInputs: GlobalTable<DecodedRecord>[] = [];
 
   constructor(private readonly options: EngineOptions<J, L>) {
     this.topics = topicNames(options.topicPrefix);
@@ -151,6 +155,7 @@ export class Engine<J, L> {
       await this.committer.start();
     }
     this.log.info('exactly-once', { mode, adapter: o.kafka.capabilities.adapter });
+    await this.startSideInputs();
     o.metrics.refreshLag = () => this.lag?.refresh() ?? Promise.resolve();
     const consumer = await o.kafka.consumer({
       groupId: o.groupId,
@@ -216,6 +221,7 @@ export class Engine<J, L> {
     this.log.info('engine stopping');
     clearInterval(this.idleTicker);
     await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
+    for (const table of this.sideInputs) table.close();
     await Promise.all([...this.slots].map(([p, slot]) => this.releaseSlot(p, slot, 'shutdown')));
     await this.committer?.close();
     await this.lag?.stop();
@@ -385,6 +391,12 @@ export class Engine<J, L> {
       slot = this.slots.get(p)!;
     }
     await this.awaitWithHeartbeat(slot.ready, batch);
+    // Side inputs written before this batch was fetched apply to it (replay-stable model versions).
+    if (this.sideInputs.length > 0)
+      await this.awaitWithHeartbeat(
+        Promise.all(this.sideInputs.map((t) => t.catchUp())).then(() => {}),
+        batch,
+      );
     try {
       await slot.task.process(batch);
     } catch (err) {
@@ -394,6 +406,23 @@ export class Engine<J, L> {
       }
       throw err;
     }
+  }
+
+  /** Every side input of the domain read whole before any partition is processed, then followed. */
+  private async startSideInputs(): Promise<void> {
+    const o = this.options;
+    this.sideInputs = (o.domain.sideInputs ?? []).map(
+      (input) =>
+        new GlobalTable<DecodedRecord>({
+          kafka: o.kafka,
+          admin: this.admin!,
+          topic: input.topic(o.topicPrefix),
+          logger: this.log.child({ sideInput: input.name }),
+          decode: (bytes) => o.codec.decode(bytes),
+          apply: (r) => input.apply(r),
+        }),
+    );
+    await Promise.all(this.sideInputs.map((t) => t.start()));
   }
 
   /** Restores can outlast the session timeout; some clients (kafkajs) heartbeat only when asked to. */

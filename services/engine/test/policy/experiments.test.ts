@@ -1,7 +1,7 @@
 import type { Decision } from '@nextact/core';
 import type { JourneyState } from '../../src/journey/state';
 import { hashArm } from '../../src/policy/experiments';
-import type { Policy } from '../../src/policy/types';
+import type { Policy } from '../../src/spec/types';
 import { browse, chat, consent, DAY, domainFor, HOUR, policyWith, shippedPolicy, T0, WALL } from './helpers';
 
 describe('experiment assignment', () => {

@@ -3,8 +3,8 @@ import { prng } from '../../../../test/support/prng';
 import type { JourneyState } from '../../src/journey/state';
 import { channelFailures, evaluateGates, type GateContext } from '../../src/policy/gates';
 import type { LearnerState } from '../../src/policy/learner';
-import { inQuietHours, intlMinuteOfDay, localMinuteOfDay } from '../../src/policy/time';
-import type { Policy } from '../../src/policy/types';
+import { inQuietHours, intlMinuteOfDay, localMinuteOfDay } from '../../src/spec/time';
+import type { Policy } from '../../src/spec/types';
 import { browse, consent, DAY, domainFor, HOUR, outcome, policyWith, purchase, shippedPolicy, T0, WALL } from './helpers';
 
 const C = 'cust-g';

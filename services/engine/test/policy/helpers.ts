@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ActionOutcome, BrowseEvent, Channel, ChatEvent, ConsentChange, CustomerEvent, OutcomeKind, PurchaseEvent, SurveyResponse } from '@nextact/core';
 import { createNbaDomain } from '../../src/nba';
 import { loadPolicy } from '../../src/policy/load';
-import type { Policy } from '../../src/policy/types';
+import type { Policy } from '../../src/spec/types';
 
 export const POLICY_PATH = path.join(__dirname, '../../policy/policy.yaml');
 export const FIXTURES = path.join(__dirname, 'fixtures');

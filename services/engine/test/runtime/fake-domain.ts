@@ -53,6 +53,9 @@ function decision(j: CounterJourney, l: CounterLearner, trigger: { id: string; t
     eventTime: trigger.time,
     decisionTime,
     schemaVersion: 1,
+    modelVersion: null,
+    pAlive: null,
+    predictedClvMinor: null,
   };
 }
 

@@ -36,6 +36,9 @@ describe('engine runtime: poison records', () => {
       eventTime: Date.UTC(2026, 0, 1),
       decisionTime: Date.UTC(2026, 0, 1),
       schemaVersion: 1,
+      modelVersion: null,
+      pAlive: null,
+      predictedClvMinor: null,
     };
     const t = stack.topics.customerEvents;
     const producer = await stack.kafka.producer();

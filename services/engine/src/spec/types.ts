@@ -160,4 +160,35 @@ export interface Policy {
   };
   experiments: ExperimentSpec[];
   actions: ActionSpec[];
+  /** Customer futures (BG/NBD + Gamma-Gamma, docs/clv.md) in decisions; absent: the models are only recorded. */
+  customerFutures?: CustomerFuturesPolicy;
+  /**
+   * Actions not offered to segments where the segments report found no uplift (interval at or
+   * below 0: sure things and sleeping dogs). A rule matches when every field it gives matches.
+   */
+  upliftSuppressions: UpliftSuppression[];
+}
+
+export interface UpliftSuppression {
+  action: string;
+  /** Journey stage at the decision. */
+  stage?: JourneyStage;
+  /** Sales channel of the customer's first purchase. */
+  acquisitionChannel?: string;
+  /** Where the rule came from (report, date, interval): for people, not matched. */
+  note?: string;
+}
+
+export interface CustomerFuturesPolicy {
+  /**
+   * CHURN_RISK (cause P_ALIVE) once P(alive) under the model in force falls below `pAliveBelow` with
+   * no activity since, in the journey's inactivity stages: alongside the inactivity timer. Only for
+   * customers with at least `minRepeatPurchases` repeat purchase days (P(alive) is 1 at x = 0).
+   */
+  churnRisk?: { pAliveBelow: number; minRepeatPurchases: number };
+  /**
+   * Predicted CLV as the value term: an action's net value is multiplied by
+   * min(maxMultiplier, predicted CLV / referenceClvMinor) where the customer has a prediction.
+   */
+  valueTerm?: { source: 'clv'; referenceClvMinor: number; maxMultiplier: number };
 }

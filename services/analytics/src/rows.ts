@@ -90,6 +90,9 @@ export interface DecisionRow {
   candidates: string;
   reason_codes: string[];
   policy_version: string;
+  model_version: string | null;
+  p_alive: number | null;
+  predicted_clv_minor: number | null;
   event_time: number;
   decision_time: number;
   kafka_partition: number;
@@ -182,10 +185,15 @@ export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventR
   return row;
 }
 
+function probability(value: number, field: string): number {
+  if (!(value >= 0 && value <= 1)) throw new UnfitRecord('unmappable', `${field}=${value} is not in [0, 1]`);
+  return value;
+}
+
 export function decisionRow(decoded: DecodedRecord, record: ConsumedRecord): DecisionRow {
   if (decoded.name !== 'nextact.Decision') throw new UnfitRecord('unknown-record', `${decoded.name} does not belong on the decisions topic`);
   const d = decoded.value as RecordTypes['nextact.Decision'];
-  if (!(d.probability >= 0 && d.probability <= 1)) throw new UnfitRecord('unmappable', `probability=${d.probability} is not in [0, 1]`);
+  probability(d.probability, 'probability');
   return {
     decision_id: d.decisionId,
     customer_id: d.customerId,
@@ -204,6 +212,9 @@ export function decisionRow(decoded: DecodedRecord, record: ConsumedRecord): Dec
     candidates: JSON.stringify(d.candidates),
     reason_codes: d.reasonCodes,
     policy_version: d.policyVersion,
+    model_version: d.modelVersion ?? null,
+    p_alive: d.pAlive == null ? null : probability(d.pAlive, 'pAlive'),
+    predicted_clv_minor: d.predictedClvMinor == null ? null : finite(d.predictedClvMinor, 'predictedClvMinor'),
     event_time: time(d.eventTime, 'eventTime'),
     decision_time: time(d.decisionTime, 'decisionTime'),
     kafka_partition: record.partition,

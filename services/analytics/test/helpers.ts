@@ -76,6 +76,8 @@ export function makeDecisions(n: number, customers: number, seed: number): Recor
       eventTime: t,
       decisionTime: t + 5,
       schemaVersion: 1,
+      // Every fourth decision made under a customer-futures model.
+      ...(i % 4 === 0 ? { modelVersion: 'clv-test-1', pAlive: 0.75, predictedClvMinor: 12_345.5 } : {}),
     });
   });
 }

@@ -100,6 +100,14 @@ describe('ClickHouse sink (Kafka -> embedded ClickHouse)', () => {
     expect(Number(dec!.ids)).toBe(decisions.length);
     expect(Number(dec!.control)).toBe(decisions.filter((d) => d.experimentArm === 'CONTROL').length);
     expect(Number(dec!.delivered)).toBe(decisions.filter((d) => d.deliver).length);
+    const [fut] = await store.rows<Record<string, number>>(
+      `SELECT countIf(model_version = 'clv-test-1') AS modelled, sum(p_alive) AS pAlive, sum(predicted_clv_minor) AS clv, countIf(p_alive IS NULL) AS unmodelled FROM nextact.decisions`,
+    );
+    const modelled = decisions.filter((d) => d.modelVersion === 'clv-test-1');
+    expect(Number(fut!.modelled)).toBe(modelled.length);
+    expect(Number(fut!.unmodelled)).toBe(decisions.length - modelled.length);
+    expect(Number(fut!.pAlive)).toBeCloseTo(0.75 * modelled.length, 6);
+    expect(Number(fut!.clv)).toBeCloseTo(12_345.5 * modelled.length, 3);
     // The materialized views saw each row once.
     const [agg] = await store.rows<{ n: number }>('SELECT sum(decisions) AS n FROM nextact.decisions_daily_v');
     expect(Number(agg!.n)).toBe(decisions.length);

@@ -289,13 +289,6 @@ export const settings = {
     form: 'integer 6000..300000',
     parse: int(6_000, 300_000),
   }),
-  engineExactlyOnce: withDefault({
-    env: 'ENGINE_EXACTLY_ONCE',
-    doc: 'v2: one transaction per commit interval across the owned partitions, zombies fenced by KIP-447 (refused on a KAFKA_CLIENT without it); per-partition: one transactional producer per input partition; auto: v2 where the client has KIP-447.',
-    fallback: 'auto',
-    form: 'auto, v2 or per-partition',
-    parse: oneOf('auto', 'v2', 'per-partition'),
-  }),
   engineCommitIntervalMs: withDefault({
     env: 'ENGINE_COMMIT_INTERVAL_MS',
     doc: 'Exactly-once v2: how often the instance transaction commits.',

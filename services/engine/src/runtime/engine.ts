@@ -1,9 +1,9 @@
 /**
  * Group membership and task lifecycle, driven by the port's rebalance listener: revoked partitions
- * are released (checkpoint, producer closed) before the listener returns, new ones are opened
- * (producer init — fencing the old owner — then restore from checkpoint and changelog) before any
- * of their events are processed. On adapters that learn revocation only after rejoining
- * (`revokeBeforeReassign: false`, kafkajs) the new owner's producer init is what stops the old one.
+ * are released (their pending transaction committed, their store closed) before the listener
+ * returns, new ones are opened (stable committed offsets, then restore) before any of their events
+ * are processed. Exactly-once is v2 only (commit.ts): one transactional producer per instance,
+ * zombies fenced by KIP-447, so an adapter without `kip447` is refused at start.
  */
 import { join } from 'node:path';
 import {
@@ -54,31 +54,22 @@ export interface EngineOptions<J, L> {
   lagPollMs?: number;
   /** Wall-clock stream time for partitions without input this long (see PartitionTask.advanceIdle); undefined: off. */
   idleAdvanceMs?: number;
-  /**
-   * `v2`: one transactional producer per instance, one transaction per commit interval across the
-   * owned partitions, zombies fenced by KIP-447 (needs an adapter with `kip447`); `per-partition`:
-   * one transactional producer per input partition; `auto` (default): v2 when the adapter has KIP-447.
-   */
-  exactlyOnce?: ExactlyOnceMode;
   /** v2: the shared transaction commits this often (default 100 ms)... */
   commitIntervalMs?: number;
   /** ...or once this many output records wait (default 5,000). */
   commitMaxRecords?: number;
 }
 
-export type ExactlyOnceMode = 'auto' | 'v2' | 'per-partition';
-
-/** The exactly-once protocol an engine runs on a client; refuses v2 where the client lacks KIP-447. */
-export function resolveExactlyOnce(requested: ExactlyOnceMode, capabilities: KafkaCapabilities): 'v2' | 'per-partition' {
-  if (requested === 'per-partition') return 'per-partition';
-  if (capabilities.kip447) return 'v2';
-  if (requested === 'v2') {
-    throw new NextActError(
-      ErrorCodes.CONFIG_INVALID,
-      `ENGINE_EXACTLY_ONCE=v2 needs a Kafka client with KIP-447 (group-fenced transactional offset commits), which KAFKA_CLIENT=${capabilities.adapter} lacks: running it would not fence zombies. Set KAFKA_CLIENT=platformatic, or ENGINE_EXACTLY_ONCE=per-partition (one transactional producer per partition).`,
-    );
-  }
-  return 'per-partition';
+/**
+ * Exactly-once v2 needs KIP-447 (the offset commit carries the consumer's group metadata, so the
+ * coordinator fences a zombie). Without it nothing would stop a zombie's late commit: refused.
+ */
+export function requireKip447(capabilities: KafkaCapabilities): void {
+  if (capabilities.kip447) return;
+  throw new NextActError(
+    ErrorCodes.CONFIG_INVALID,
+    `the engine runs exactly-once v2, which needs a Kafka client with KIP-447 (group-fenced transactional offset commits); KAFKA_CLIENT=${capabilities.adapter} lacks it, so zombies would not be fenced. Set KAFKA_CLIENT=platformatic (the default); the gateway, sink and simulator run on either client.`,
+  );
 }
 
 interface Slot<J, L> {
@@ -91,8 +82,6 @@ export interface EngineStatus {
   instanceId: string;
   groupId: string;
   joined: boolean;
-  /** The exactly-once protocol running (see ENGINE_EXACTLY_ONCE). */
-  exactlyOnce?: 'v2' | 'per-partition';
   owned: number[];
   partitions: { partition: number; restored: boolean; journeys: number; nextOffset: string; streamTime: number }[];
 }
@@ -111,7 +100,7 @@ export class Engine<J, L> {
   private idleTicker?: NodeJS.Timeout;
   /** Consecutive failed opens per partition (backoff of the retry). */
   private readonly openFailures = new Map<number, number>();
-  private committer?: InstanceCommitter;
+  private committer!: InstanceCommitter;
   /** The consumer's group metadata when the current assignment was learnt. */
   private assignedGroup?: GroupMetadata;
   /** Assignments and revocations, applied one at a time in the order the consumer reported them. */
@@ -125,7 +114,7 @@ export class Engine<J, L> {
   async start(): Promise<void> {
     const o = this.options;
     // Before anything starts: an unsafe combination is refused, not run.
-    const mode = resolveExactlyOnce(o.exactlyOnce ?? 'auto', o.kafka.capabilities);
+    requireKip447(o.kafka.capabilities);
     this.admin = await o.kafka.admin();
     // The group's lag on every input partition, owned or not: any instance shows the whole group.
     this.lag = new LagPoller({
@@ -137,20 +126,18 @@ export class Engine<J, L> {
       report: (_topic, partition, lag) => o.metrics.consumerLag.set({ partition: String(partition) }, lag),
     });
     this.lag.start();
-    if (mode === 'v2') {
-      this.committer = new InstanceCommitter({
-        kafka: o.kafka,
-        transactionalId: `${o.groupId}-${o.instanceId}`,
-        groupMetadata: () => this.commitGroupMetadata(),
-        owns: (p) => this.owned.has(p),
-        intervalMs: o.commitIntervalMs ?? 100,
-        maxRecords: o.commitMaxRecords ?? 5_000,
-        logger: this.log,
-        metrics: o.metrics,
-      });
-      await this.committer.start();
-    }
-    this.log.info('exactly-once', { mode, adapter: o.kafka.capabilities.adapter });
+    this.committer = new InstanceCommitter({
+      kafka: o.kafka,
+      transactionalId: `${o.groupId}-${o.instanceId}`,
+      groupMetadata: () => this.commitGroupMetadata(),
+      owns: (p) => this.owned.has(p),
+      intervalMs: o.commitIntervalMs ?? 100,
+      maxRecords: o.commitMaxRecords ?? 5_000,
+      logger: this.log,
+      metrics: o.metrics,
+    });
+    await this.committer.start();
+    this.log.info('exactly-once v2', { adapter: o.kafka.capabilities.adapter });
     o.metrics.refreshLag = () => this.lag?.refresh() ?? Promise.resolve();
     const consumer = await o.kafka.consumer({
       groupId: o.groupId,
@@ -189,7 +176,6 @@ export class Engine<J, L> {
       instanceId: this.options.instanceId,
       groupId: this.options.groupId,
       joined: this.joined,
-      exactlyOnce: this.consumer ? (this.committer ? 'v2' : 'per-partition') : undefined,
       owned: [...this.owned].sort((a, b) => a - b),
       partitions: [...this.slots]
         .sort(([a], [b]) => a - b)
@@ -217,7 +203,7 @@ export class Engine<J, L> {
     clearInterval(this.idleTicker);
     await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
     await Promise.all([...this.slots].map(([p, slot]) => this.releaseSlot(p, slot, 'shutdown')));
-    await this.committer?.close();
+    await this.committer?.close(); // undefined when start was refused
     await this.lag?.stop();
     await this.admin?.close().catch(() => {});
     this.options.metrics.ownedPartitions.set(0);
@@ -252,7 +238,7 @@ export class Engine<J, L> {
     const run = this.rebalancing.then(async () => {
       const gone = partitions.filter((tp) => tp.topic === this.topics.customerEvents).map((tp) => tp.partition);
       // v2: what the revoked partitions processed commits now, before another member gets them.
-      if (gone.length > 0) void this.committer?.flush();
+      if (gone.length > 0) void this.committer.flush();
       for (const p of gone) this.owned.delete(p);
       this.options.metrics.ownedPartitions.set(this.owned.size);
       if (gone.length > 0) this.log.info('partitions revoked', { partitions: gone });
@@ -305,21 +291,18 @@ export class Engine<J, L> {
       logger: this.log,
       metrics: o.metrics,
       groupId: o.groupId,
-      groupMetadata: () => this.consumer!.groupMetadata(),
       topics: this.topics,
       checkpointFile: (p) => (o.stateDir ? join(o.stateDir, o.groupId, `${p}.json`) : undefined),
       checkpointIntervalMs: o.checkpointIntervalMs,
-      instanceCommit: this.committer ? (c) => this.committer!.contribute(c) : undefined,
+      commit: (c) => this.committer.contribute(c),
     };
     const tasks = partitions.map((p) => new PartitionTask(ctx, p));
     const ready = (async () => {
-      // Per-partition: the producers' init fences the previous owners before anything is read.
-      // v2: a previous owner's transaction still holding offsets of these partitions must end first
-      // (it commits or is aborted), so the committed offsets are read stable, before the restore.
-      await Promise.all(tasks.map((t) => t.initProducer()));
-      const stable = this.committer
-        ? new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents, { requireStable: true })).map((g) => [g.partition, g.offset]))
-        : undefined;
+      // A previous owner's transaction still holding offsets of these partitions must end first (it
+      // commits or is aborted), so the committed offsets are read stable, before the restore.
+      const committed = new Map(
+        (await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents, { requireStable: true })).map((g) => [g.partition, g.offset]),
+      );
       const outcomes = await restorePartitions({
         kafka: o.kafka,
         admin: this.admin!,
@@ -328,8 +311,6 @@ export class Engine<J, L> {
         logger: this.log,
         metrics: o.metrics,
       });
-      // Read after the fence: the previous owner's last commit (if any) is in these offsets.
-      const committed = stable ?? new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents)).map((g) => [g.partition, g.offset]));
       for (const t of tasks) {
         const outcome = outcomes.find((x) => x.partition === t.partition)!;
         t.markRestored(outcome.until, committed.get(t.partition) ?? '0');
@@ -377,14 +358,14 @@ export class Engine<J, L> {
     const p = batch.partition;
     if (this.stopping) return; // not processed, not marked: the next owner gets it
     if (this.joined && !this.owned.has(p)) return; // fetched before a rebalance took it away
-    await this.waitUnblocked(p, batch);
+    await this.waitUnblocked(p);
     if (this.stopping || (this.joined && !this.owned.has(p))) return;
     let slot = this.slots.get(p);
     if (!slot) {
       this.open([p]);
       slot = this.slots.get(p)!;
     }
-    await this.awaitWithHeartbeat(slot.ready, batch);
+    await slot.ready;
     try {
       await slot.task.process(batch);
     } catch (err) {
@@ -396,28 +377,9 @@ export class Engine<J, L> {
     }
   }
 
-  /** Restores can outlast the session timeout; some clients (kafkajs) heartbeat only when asked to. */
-  private async awaitWithHeartbeat(promise: Promise<void>, batch: RecordBatch): Promise<void> {
-    let settled = false;
-    const watched = promise.then(
-      () => {
-        settled = true;
-      },
-      () => {
-        settled = true;
-      },
-    );
-    while (!settled) {
-      await Promise.race([watched, sleep(1_000)]);
-      if (!settled) await batch.heartbeat();
-    }
-    await promise;
-  }
-
-  private async waitUnblocked(partition: number, batch: RecordBatch): Promise<void> {
+  private async waitUnblocked(partition: number): Promise<void> {
     for (let until = this.blockedUntil.get(partition); until !== undefined && Date.now() < until; until = this.blockedUntil.get(partition)) {
       await sleep(Math.min(500, until - Date.now()));
-      await batch.heartbeat(); // throws on a rebalance, which is what we are waiting for
       if (!this.owned.has(partition)) return;
     }
     this.blockedUntil.delete(partition);

@@ -68,7 +68,6 @@ export async function startEngineService<J, L>(options: EngineServiceOptions<J, 
     concurrency: settings.concurrency,
     sessionTimeoutMs: settings.sessionTimeoutMs,
     idleAdvanceMs: settings.idleAdvanceMs,
-    exactlyOnce: settings.exactlyOnce,
     commitIntervalMs: settings.commitIntervalMs,
     commitMaxRecords: settings.commitMaxRecords,
   });

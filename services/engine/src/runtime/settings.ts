@@ -5,7 +5,6 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '@nextact/core';
-import type { ExactlyOnceMode } from './engine';
 
 export interface EngineSettings {
   groupId: string;
@@ -17,7 +16,6 @@ export interface EngineSettings {
   sessionTimeoutMs: number;
   /** Wall-clock stream time on quiet partitions (ENGINE_IDLE_ADVANCE_MS); undefined: off. */
   idleAdvanceMs?: number;
-  exactlyOnce: ExactlyOnceMode;
   commitIntervalMs: number;
   commitMaxRecords: number;
   policyFile: string;
@@ -32,7 +30,6 @@ export function engineSettings(config: Config): EngineSettings {
     concurrency: config.engineConcurrency ?? Math.min(config.partitions, 8),
     sessionTimeoutMs: config.engineSessionTimeoutMs,
     idleAdvanceMs: config.engineIdleAdvanceMs,
-    exactlyOnce: config.engineExactlyOnce,
     commitIntervalMs: config.engineCommitIntervalMs,
     commitMaxRecords: config.engineCommitMaxRecords,
     policyFile: config.policyFile,

@@ -1,6 +1,6 @@
 /**
- * One owned input partition: its store, its transactional producer and the per-batch transaction
- * (changelog writes + decisions + dead letters + consumed offset, all or nothing).
+ * One owned input partition: its store and its part of the instance's transaction (changelog
+ * writes + decisions + dead letters + consumed offset, all or nothing; see commit.ts).
  *
  * State is changed in place while a batch is applied and only becomes durable with the commit.
  * If the transaction fails for any reason the task is released (its in-memory state discarded)
@@ -15,7 +15,6 @@ import {
   deadLetterRecord,
   ErrorCodes,
   errorMessage,
-  type GroupMetadata,
   type KafkaAdmin,
   type KafkaClient,
   type Logger,
@@ -24,7 +23,6 @@ import {
   type RecordBatch,
   type RecordCodec,
   type TopicNames,
-  type TransactionalProducer,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
 import type { Contribution } from './commit';
@@ -41,17 +39,12 @@ export interface TaskContext<J, L> {
   logger: Logger;
   metrics: EngineMetrics;
   groupId: string;
-  /** The consumer's group metadata as of now: what a transactional offset commit carries (KIP-447). */
-  groupMetadata(): GroupMetadata;
   topics: TopicNames;
   /** Checkpoint file of a partition; undefined disables checkpoints. */
   checkpointFile(partition: number): string | undefined;
   checkpointIntervalMs: number;
-  /**
-   * Exactly-once v2: the instance's shared transaction (commit.ts) instead of this task's own
-   * transactional producer. Undefined: one producer per partition, fenced by its transactional id.
-   */
-  instanceCommit?: (c: Contribution) => Promise<void>;
+  /** Adds this task's results to the instance's transaction (commit.ts); resolves once it committed. */
+  commit: (c: Contribution) => Promise<void>;
 }
 
 export type DeadLetterReason = 'decode-failed' | 'unknown-record' | 'key-mismatch' | 'reserved-key' | 'processing-failed' | 'decision-invalid';
@@ -60,14 +53,10 @@ type Item = { record: ConsumedRecord; event: CustomerEvent } | { record: Consume
 
 const eventNames = new Set<string>(customerEventNames);
 
-/** Transactional id per input partition: the new owner's init fences the old one (no KIP-447 in kafkajs). */
-export const transactionalIdFor = (groupId: string, topic: string, partition: number): string => `${groupId}-${topic}-${partition}`;
-
 export class PartitionTask<J, L> {
   readonly store: PartitionStore<J, L>;
   private readonly processor: Processor<J, L>;
   private readonly log: Logger;
-  private producer?: TransactionalProducer;
   /** Next input offset to process: everything below is reflected in the store. */
   private next = 0n;
   /** A changelog offset taken before a successful commit: safe to replay from for the current store. */
@@ -90,10 +79,6 @@ export class PartitionTask<J, L> {
     this.processor = new Processor(ctx.domain, this.store, (customerId, err) => this.log.error('timer failed; timer dropped', { customerId, err }));
   }
 
-  get transactionalId(): string {
-    return transactionalIdFor(this.ctx.groupId, this.ctx.topics.customerEvents, this.partition);
-  }
-
   get nextOffset(): string {
     return this.next.toString();
   }
@@ -102,27 +87,12 @@ export class PartitionTask<J, L> {
     return this.state === 'released';
   }
 
-  /** Step 1 of opening: the producer's init bumps the epoch, so a previous owner can no longer commit (not with v2's shared producer). */
-  async initProducer(): Promise<void> {
-    if (this.ctx.instanceCommit) return;
-    this.producer = await this.ctx.kafka.transactionalProducer(this.transactionalId);
-  }
-
-  /** One transaction of this partition's results: its own producer's, or its part of the instance's (v2). */
+  /** This partition's results as its part of the instance's transaction. */
   private async commitResults(records: OutgoingRecord[], next: string | undefined, stillOwned: () => boolean): Promise<void> {
     const { ctx } = this;
     const position = next === undefined ? undefined : { topic: ctx.topics.customerEvents, partition: this.partition, offset: next };
-    if (ctx.instanceCommit) {
-      if (!stillOwned()) throw new StaleBatchError(this.partition);
-      await ctx.instanceCommit({ partition: this.partition, records, next: position });
-      return;
-    }
-    await this.producer!.transact(async (tx) => {
-      await tx.send(records); // core cuts it into chunks below message.max.bytes
-      if (!position) return;
-      if (!stillOwned()) throw new StaleBatchError(this.partition);
-      await tx.commitConsumed(ctx.groupMetadata(), [position]);
-    });
+    if (!stillOwned()) throw new StaleBatchError(this.partition);
+    await ctx.commit({ partition: this.partition, records, next: position });
   }
 
   /** Step 2 (after restore): the store reflects the changelog up to `changelogUntil`; `committedNext` is the group's position. */
@@ -166,7 +136,6 @@ export class PartitionTask<J, L> {
     this.state = 'released';
     this.releaseReason = reason;
     if (options.checkpoint && wasReady) await this.writeCheckpoint().catch((err) => this.log.warn('checkpoint on release failed', { err }));
-    await this.producer?.close().catch((err) => this.log.warn('producer close failed', { err }));
     this.ctx.metrics.dropPartition(this.partition);
     this.log.info('partition released', { reason, nextOffset: this.nextOffset, journeys: this.store.size });
     this.onReleased(this, reason);
@@ -186,7 +155,6 @@ export class PartitionTask<J, L> {
     try {
       await this.commitResults(out.records, undefined, () => true);
     } catch (err) {
-      if (!this.ctx.instanceCommit) this.ctx.metrics.transactions.inc({ result: 'abort' });
       this.log.warn('idle timer transaction aborted; state discarded', { streamTime: target, err });
       await this.releaseLocked('transaction aborted', { checkpoint: false });
       throw err;
@@ -199,8 +167,10 @@ export class PartitionTask<J, L> {
     if (this.state !== 'ready') throw new TaskReleasedError(this.partition, this.releaseReason || this.state);
     const { ctx } = this;
     const last = batch.records.at(-1);
-    // Records below the committed position were already applied (a previous owner committed them
-    // after our consumer fetched its offsets): skipping them is what KIP-447 would do for us.
+    // Records below the committed position were already applied: a previous owner committed them
+    // after our consumer fetched its positions. Still needed with KIP-447: the default adapter
+    // (platformatic) reads a new assignment's fetch positions without require_stable, so they can
+    // predate the previous owner's last transaction; the task's position is read stable (engine.ts).
     const fresh = batch.records.filter((r) => BigInt(r.offset) >= this.next);
     if (!last || fresh.length === 0) {
       if (last) batch.markProcessed(last.offset);
@@ -245,7 +215,6 @@ export class PartitionTask<J, L> {
     try {
       await this.commitResults(out.records, nextOffset, () => batch.stillOwned());
     } catch (err) {
-      if (!ctx.instanceCommit) ctx.metrics.transactions.inc({ result: 'abort' });
       this.log.warn('batch transaction aborted; state discarded, batch will be re-delivered', { firstOffset: fresh[0]!.offset, lastOffset: last.offset, err });
       await this.releaseLocked('transaction aborted', { checkpoint: false });
       throw err;
@@ -331,7 +300,6 @@ export class PartitionTask<J, L> {
   ): void {
     const m = this.ctx.metrics;
     const p = String(this.partition);
-    if (!this.ctx.instanceCommit) m.transactions.inc({ result: 'commit' }); // v2: the instance's committer counts its transactions
     for (const [type, n] of eventCounts) m.events.inc({ type }, n);
     for (const { decision, triggerTimestamp } of decisions) {
       m.decisions.inc({ action: decision.actionId, arm: decision.experimentArm, deliver: String(decision.deliver) });

@@ -1,8 +1,9 @@
 /**
  * The engine's partition lifecycle on the in-memory Kafka adapter, no broker: assignment and
  * revocation through the rebalance listener, reopening after a failed transaction, and fencing of a
- * zombie instance — each checked for exactly-once against the reference fold. Run both with the
- * adapter's KIP-447 and cooperative rebalancing and without them (as kafkajs behaves).
+ * zombie instance — each checked for exactly-once against the reference fold. Run with cooperative
+ * rebalancing and with eager rebalancing learnt after the join (as platformatic's classic protocol
+ * behaves); an adapter without KIP-447 (as kafkajs) is refused.
  */
 import { ErrorCodes, type KafkaClient, NextActError, sleep, type TransactionalProducer } from '@nextact/core';
 import type { Engine } from '../../src/runtime/engine';
@@ -15,20 +16,11 @@ jest.setTimeout(30_000);
 type Run = Awaited<ReturnType<typeof startEngine<CounterJourney, CounterLearner>>>;
 
 const variants = [
-  { name: 'kip447, cooperative: exactly-once v2', options: {}, mode: 'v2' as const },
-  {
-    name: 'no kip447, eager, revocation learnt after the join (as kafkajs): per-partition producers',
-    options: { kip447: false, cooperativeRebalance: false, revokeBeforeReassign: false },
-    mode: 'per-partition' as const,
-  },
-  {
-    name: 'kip447, eager, revocation learnt after the join (as platformatic): exactly-once v2',
-    options: { kip447: true, cooperativeRebalance: false, revokeBeforeReassign: false },
-    mode: 'v2' as const,
-  },
+  { name: 'cooperative', options: {} },
+  { name: 'eager, revocation learnt after the join (as platformatic)', options: { cooperativeRebalance: false, revokeBeforeReassign: false } },
 ];
 
-describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode }) => {
+describe.each(variants)('engine on the memory adapter ($name)', ({ options }) => {
   const running: Run[] = [];
   afterEach(async () => {
     for (const r of running.splice(0)) await r.engine.stop();
@@ -50,11 +42,8 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode
       running.push(b);
       await waitFor('a and b share', () => owned(a.engine).length === 2 && owned(b.engine).length === 2 && b.engine.readiness().ready, 10_000);
       expect([...owned(a.engine), ...owned(b.engine)].sort()).toEqual([0, 1, 2, 3]);
-      expect(a.engine.status().exactlyOnce).toBe(mode);
-      // v2: one producer per instance; per-partition: one per input partition.
-      const ids = stack.cluster.transactionalIds();
-      if (mode === 'v2') expect(ids).toEqual([`${groupId}-a`, `${groupId}-b`]);
-      else expect(ids).toEqual([0, 1, 2, 3].map((p) => `${groupId}-${stack.topics.customerEvents}-${p}`));
+      // One transactional producer per instance, none per partition.
+      expect(stack.cluster.transactionalIds()).toEqual([`${groupId}-a`, `${groupId}-b`]);
       await produceEvents(stack, events.slice(400, 900));
       await sleep(100);
       await a.engine.stop();
@@ -200,12 +189,16 @@ describe('exactly-once v2 on the memory adapter', () => {
     }
   });
 
-  it('refuses v2 on a client without KIP-447, naming the variables', async () => {
-    const stack = await memoryStack('v2-refused', 2, { kip447: false });
+  it('refuses to start on a client without KIP-447 (as kafkajs), naming KAFKA_CLIENT, before joining the group', async () => {
+    const stack = await memoryStack('v2-refused', 2, { kip447: false, cooperativeRebalance: false, revokeBeforeReassign: false });
     try {
-      await expect(
-        startEngine(stack, fakeDomain(), { groupId: `${stack.prefix}engine`, instanceId: 'a', kafka: stack.cluster.client(), exactlyOnce: 'v2' }),
-      ).rejects.toThrow(/ENGINE_EXACTLY_ONCE=v2 needs a Kafka client with KIP-447[\s\S]*KAFKA_CLIENT=memory/);
+      const started = startEngine(stack, fakeDomain(), { groupId: `${stack.prefix}engine`, instanceId: 'a', kafka: stack.cluster.client() });
+      await expect(started).rejects.toMatchObject({ code: ErrorCodes.CONFIG_INVALID, retriable: false });
+      await expect(started).rejects.toThrow(/needs a Kafka client with KIP-447[\s\S]*KAFKA_CLIENT=memory lacks it/);
+      expect(stack.cluster.transactionalIds()).toEqual([]);
+      const admin = await stack.kafka.admin();
+      expect((await admin.listGroups()).includes(`${stack.prefix}engine`)).toBe(false);
+      await admin.close();
     } finally {
       await stack.cleanup();
     }

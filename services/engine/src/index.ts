@@ -9,5 +9,5 @@ export * from './runtime/restore';
 export * from './runtime/service';
 export * from './runtime/settings';
 export * from './runtime/store';
+export * from './runtime/stores';
 export * from './runtime/task';
-export * from './runtime/timers';

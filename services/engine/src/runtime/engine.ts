@@ -30,6 +30,8 @@ import { InstanceCommitter } from './commit';
 import { isFenced } from './errors';
 import type { EngineMetrics } from './metrics';
 import { restorePartitions } from './restore';
+import { journeyCodec } from './store';
+import { openPartitionState, type StoreKind } from './stores';
 import { PartitionTask, type TaskContext } from './task';
 
 export interface EngineOptions<J, L> {
@@ -41,8 +43,13 @@ export interface EngineOptions<J, L> {
   topicPrefix: string;
   groupId: string;
   instanceId: string;
-  /** Folder for local checkpoints (`<stateDir>/<group>/<partition>.json`); undefined disables them. */
+  /** Folder of the persistent stores (`<stateDir>/<group>/<partition>/`); needed by `store: 'lmdb'`. */
   stateDir?: string;
+  /** The store implementation (ENGINE_STORE); default memory. */
+  store?: StoreKind;
+  /** lmdb: decoded journeys kept on the heap per partition. */
+  storeCacheEntries?: number;
+  /** Least time between moves of a persistent store's changelog offset. */
   checkpointIntervalMs: number;
   /** Partitions processed in parallel by this instance. */
   concurrency: number;
@@ -115,6 +122,12 @@ export class Engine<J, L> {
     const o = this.options;
     // Before anything starts: an unsafe combination is refused, not run.
     requireKip447(o.kafka.capabilities);
+    if ((o.store ?? 'memory') === 'lmdb' && !o.stateDir) {
+      throw new NextActError(
+        ErrorCodes.CONFIG_INVALID,
+        'ENGINE_STORE=lmdb keeps its stores in ENGINE_STATE_DIR, which is off: set a folder, or ENGINE_STORE=memory',
+      );
+    }
     this.admin = await o.kafka.admin();
     // The group's lag on every input partition, owned or not: any instance shows the whole group.
     this.lag = new LagPoller({
@@ -182,9 +195,9 @@ export class Engine<J, L> {
         .map(([partition, s]) => ({
           partition,
           restored: s.restored,
-          journeys: s.task.store.size,
+          journeys: s.restored && s.task.storeOpen ? s.task.store.size : 0,
           nextOffset: s.task.nextOffset,
-          streamTime: s.task.store.streamTime,
+          streamTime: s.restored && s.task.storeOpen ? s.task.store.streamTime : 0,
         })),
     };
   }
@@ -192,7 +205,7 @@ export class Engine<J, L> {
   /** Live store of an owned partition (tests and diagnostics). */
   storeOf(partition: number) {
     const slot = this.slots.get(partition);
-    return slot?.restored ? slot.task.store : undefined;
+    return slot?.restored && slot.task.storeOpen ? slot.task.store : undefined;
   }
 
   /** Graceful: the current batches finish, then every partition is checkpointed and released. */
@@ -277,7 +290,7 @@ export class Engine<J, L> {
   private async releaseSlot(partition: number, slot: Slot<J, L>, reason: string): Promise<void> {
     if (this.slots.get(partition) === slot) this.slots.delete(partition);
     await slot.ready.catch(() => {});
-    await slot.task.release(reason, { checkpoint: true });
+    await slot.task.release(reason);
   }
 
   /** Opens tasks: all producers initialised (fencing), then one restore pass over their changelog partitions. */
@@ -292,12 +305,18 @@ export class Engine<J, L> {
       metrics: o.metrics,
       groupId: o.groupId,
       topics: this.topics,
-      checkpointFile: (p) => (o.stateDir ? join(o.stateDir, o.groupId, `${p}.json`) : undefined),
+      openState: (p) =>
+        openPartitionState(
+          { kind: o.store ?? 'memory', dir: o.stateDir ? join(o.stateDir, o.groupId) : undefined, cacheEntries: o.storeCacheEntries },
+          p,
+          journeyCodec(o.domain),
+        ),
       checkpointIntervalMs: o.checkpointIntervalMs,
       commit: (c) => this.committer.contribute(c),
     };
     const tasks = partitions.map((p) => new PartitionTask(ctx, p));
     const ready = (async () => {
+      await Promise.all(tasks.map((t) => t.openStore()));
       // A previous owner's transaction still holding offsets of these partitions must end first (it
       // commits or is aborted), so the committed offsets are read stable, before the restore.
       const committed = new Map(
@@ -307,7 +326,7 @@ export class Engine<J, L> {
         kafka: o.kafka,
         admin: this.admin!,
         changelogTopic: this.topics.journeyChangelog,
-        items: tasks.map((t) => ({ partition: t.partition, store: t.store, checkpointFile: ctx.checkpointFile(t.partition) })),
+        items: tasks.map((t) => ({ partition: t.partition, store: t.store })),
         logger: this.log,
         metrics: o.metrics,
       });
@@ -333,7 +352,7 @@ export class Engine<J, L> {
           this.openFailures.set(task.partition, failures);
           this.log.error('opening partition failed; retrying', { partition: task.partition, failures, err });
           if (this.slots.get(task.partition) === slot) this.slots.delete(task.partition);
-          await task.release('open failed', { checkpoint: false });
+          await task.release('open failed');
         },
       );
     }

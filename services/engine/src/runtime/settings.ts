@@ -5,11 +5,13 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '@nextact/core';
+import type { StoreKind } from './stores';
 
 export interface EngineSettings {
   groupId: string;
   instanceId: string;
-  /** Undefined when checkpoints are off (`ENGINE_STATE_DIR=off`). */
+  store: StoreKind;
+  /** Undefined when off (`ENGINE_STATE_DIR=off`). */
   stateDir?: string;
   checkpointIntervalMs: number;
   concurrency: number;
@@ -25,6 +27,7 @@ export function engineSettings(config: Config): EngineSettings {
   return {
     groupId: config.engineGroupId ?? `${config.topicPrefix}engine`,
     instanceId: config.engineInstanceId ?? `${hostname()}-${process.pid}`,
+    store: config.engineStore,
     stateDir: config.engineStateDir.toLowerCase() === 'off' ? undefined : config.engineStateDir,
     checkpointIntervalMs: config.engineCheckpointIntervalMs,
     concurrency: config.engineConcurrency ?? Math.min(config.partitions, 8),

@@ -1,76 +1,122 @@
 /**
- * One partition's state: journeys by customer id, the partition's learner, its stream time and
- * the due-timer index. The changelog topic is the durable copy; a local checkpoint file (a
- * snapshot plus the changelog offset it is safe to replay from) makes restarts replay only the tail.
+ * One partition's state as the processor sees it: journeys by customer id (change-logged), their
+ * due-timer index, the partition's learner and its stream time, over one store implementation
+ * (stores/). The changelog topic is the durable copy; a persistent store also keeps everything on
+ * disk with the changelog offset it reflects, so a restart replays only the tail after it.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { DecisionDomain } from '../domain';
-import { TimerIndex } from './timers';
+import {
+  ChangeLoggingStore,
+  LmdbPartitionState,
+  MemoryPartitionState,
+  type PartitionState,
+  type StoredPosition,
+  type TimerIndex,
+  type ValueCodec,
+} from './stores';
 
 /** Reserved changelog keys (customer ids may not use them). */
 export const LEARNER_KEY = '__learner__';
 export const STREAM_TIME_KEY = '__stream_time__';
 export const isReservedKey = (key: string): boolean => key === LEARNER_KEY || key === STREAM_TIME_KEY;
 
+/** The domain's journey encoding as a store's value codec. */
+export const journeyCodec = <J, L>(domain: DecisionDomain<J, L>): ValueCodec<J> => ({
+  encode: (j) => domain.serialiseJourney(j),
+  decode: (b) => domain.deserialiseJourney(b),
+});
+
 export class PartitionStore<J, L> {
-  readonly journeys = new Map<string, J>();
-  readonly timers = new TimerIndex();
+  readonly journeys: ChangeLoggingStore<J>;
+  readonly timers: TimerIndex;
   learner: L;
   /** Max event time seen on the partition; drives timers (never the wall clock). */
   streamTime = 0;
 
-  constructor(private readonly domain: DecisionDomain<J, L>) {
-    this.learner = domain.initialLearner();
+  constructor(
+    private readonly domain: DecisionDomain<J, L>,
+    readonly state: PartitionState<J> = new MemoryPartitionState<J>(),
+  ) {
+    this.journeys = new ChangeLoggingStore(state.journeys);
+    this.timers = state.timers;
+    const learner = state.getValue(LEARNER_KEY);
+    this.learner = learner ? domain.deserialiseLearner(learner) : domain.initialLearner();
+    const streamTime = state.getValue(STREAM_TIME_KEY);
+    this.streamTime = streamTime ? decodeStreamTime(streamTime) : 0;
   }
 
   get size(): number {
-    return this.journeys.size;
+    return this.journeys.approximateCount();
   }
 
+  /** Sets a customer's journey and its timer (change-logged). */
   put(customerId: string, journey: J): void {
-    this.journeys.set(customerId, journey);
+    this.journeys.put(customerId, journey);
     this.timers.set(customerId, this.domain.nextTimer(journey));
   }
 
-  /** Applies one changelog record (latest value wins; null is a tombstone). */
-  applyChangelog(key: string, value: Buffer | null): void {
-    if (key === LEARNER_KEY) {
-      this.learner = value ? this.domain.deserialiseLearner(value) : this.domain.initialLearner();
-    } else if (key === STREAM_TIME_KEY) {
-      this.streamTime = value ? decodeStreamTime(value) : 0;
-    } else if (value === null) {
-      this.journeys.delete(key);
-      this.timers.set(key, undefined);
-    } else {
-      this.put(key, this.domain.deserialiseJourney(value));
+  /** What the persistent store last made durable (undefined: nothing, or in memory). */
+  stored(): StoredPosition | undefined {
+    return this.state.stored();
+  }
+
+  /**
+   * Applies restored changelog records (latest value per key; null is a tombstone) — they are the
+   * changelog's already, so not change-logged — and, on a persistent store, makes them durable
+   * with the changelog offset the restore reached.
+   */
+  applyChangelog(records: Iterable<[string, Buffer | null]>, changelogOffset: string): void {
+    const persistent = this.state instanceof LmdbPartitionState ? this.state : undefined;
+    const raw: [string, Buffer | null, number | undefined][] = [];
+    for (const [key, value] of records) {
+      if (key === LEARNER_KEY) {
+        this.learner = value ? this.domain.deserialiseLearner(value) : this.domain.initialLearner();
+      } else if (key === STREAM_TIME_KEY) {
+        this.streamTime = value ? decodeStreamTime(value) : 0;
+      } else if (value === null) {
+        if (persistent) raw.push([key, null, undefined]);
+        else {
+          this.state.journeys.delete(key);
+          this.timers.set(key, undefined);
+        }
+      } else {
+        const journey = this.domain.deserialiseJourney(value);
+        // The bytes as they came: the persistent store decodes them again on a cache miss.
+        if (persistent) raw.push([key, value, this.domain.nextTimer(journey)]);
+        else {
+          this.state.journeys.put(key, journey);
+          this.timers.set(key, this.domain.nextTimer(journey));
+        }
+      }
+    }
+    if (persistent) {
+      this.stageValues();
+      persistent.commitRestored(raw, changelogOffset);
     }
   }
 
+  /** After a committed transaction: what changed since the last commit becomes durable with `changelogOffset`. */
+  commit(changelogOffset: string): void {
+    if (this.state.kind === 'memory') return; // nothing durable to write
+    this.stageValues();
+    this.state.commit(changelogOffset);
+  }
+
+  /** Forgets everything, durably (the store no longer matches its changelog). */
   clear(): void {
-    this.journeys.clear();
-    this.timers.clear();
+    this.state.wipe();
+    this.journeys.clearChanges();
     this.learner = this.domain.initialLearner();
     this.streamTime = 0;
   }
 
-  snapshot(meta: { topic: string; partition: number; changelogOffset: string }): Checkpoint {
-    const journeys: [string, string][] = [];
-    for (const [id, j] of this.journeys) journeys.push([id, this.domain.serialiseJourney(j).toString('base64')]);
-    return {
-      format: 1,
-      ...meta,
-      streamTime: this.streamTime,
-      learner: this.domain.serialiseLearner(this.learner).toString('base64'),
-      journeys,
-    };
+  close(): Promise<void> {
+    return this.state.close();
   }
 
-  loadSnapshot(cp: Checkpoint): void {
-    this.clear();
-    this.streamTime = cp.streamTime;
-    this.learner = this.domain.deserialiseLearner(Buffer.from(cp.learner, 'base64'));
-    for (const [id, b64] of cp.journeys) this.put(id, this.domain.deserialiseJourney(Buffer.from(b64, 'base64')));
+  private stageValues(): void {
+    this.state.setValue(LEARNER_KEY, this.domain.serialiseLearner(this.learner));
+    this.state.setValue(STREAM_TIME_KEY, encodeStreamTime(this.streamTime));
   }
 }
 
@@ -78,43 +124,4 @@ export const encodeStreamTime = (t: number): Buffer => Buffer.from(JSON.stringif
 export function decodeStreamTime(value: Buffer): number {
   const parsed = JSON.parse(value.toString('utf8')) as { streamTime?: unknown };
   return typeof parsed.streamTime === 'number' ? parsed.streamTime : 0;
-}
-
-export interface Checkpoint {
-  format: 1;
-  topic: string;
-  partition: number;
-  /**
-   * Changelog offset to replay from. Every changelog write at or after it may be missing from the
-   * snapshot; replaying from an earlier offset is harmless (each record is a full latest value).
-   */
-  changelogOffset: string;
-  streamTime: number;
-  learner: string;
-  journeys: [string, string][];
-}
-
-/** Written to a temporary file and renamed, so a crash never leaves half a checkpoint. */
-export async function writeCheckpoint(file: string, cp: Checkpoint): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, JSON.stringify(cp));
-  await rename(tmp, file);
-}
-
-/** The checkpoint, or undefined when there is none or it is unreadable (then restore from the start). */
-export async function readCheckpoint(file: string): Promise<Checkpoint | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const cp = JSON.parse(text) as Checkpoint;
-    if (cp.format !== 1 || typeof cp.changelogOffset !== 'string' || !Array.isArray(cp.journeys)) return undefined;
-    return cp;
-  } catch {
-    return undefined;
-  }
 }

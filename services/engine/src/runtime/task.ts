@@ -2,10 +2,11 @@
  * One owned input partition: its store and its part of the instance's transaction (changelog
  * writes + decisions + dead letters + consumed offset, all or nothing; see commit.ts).
  *
- * State is changed in place while a batch is applied and only becomes durable with the commit.
- * If the transaction fails for any reason the task is released (its in-memory state discarded)
- * and the batch re-delivered; the next task for the partition restores from checkpoint and
- * changelog, which hold exactly what was committed.
+ * State is changed in the store while a batch is applied and only becomes durable with the
+ * commit: first the Kafka transaction, then (persistent store) the store's own write with the
+ * changelog offset it reflects. If the transaction fails for any reason the task is released (its
+ * uncommitted state discarded) and the batch re-delivered; the next task for the partition restores
+ * from what the store made durable and the changelog after it, which hold exactly what was committed.
  */
 import {
   type ConsumedRecord,
@@ -29,7 +30,8 @@ import type { Contribution } from './commit';
 import { StaleBatchError, TaskReleasedError } from './errors';
 import { type EngineMetrics, gateResults } from './metrics';
 import { type BatchEffects, emptyEffects, Processor } from './processor';
-import { encodeStreamTime, isReservedKey, LEARNER_KEY, PartitionStore, STREAM_TIME_KEY, writeCheckpoint } from './store';
+import { encodeStreamTime, isReservedKey, LEARNER_KEY, PartitionStore, STREAM_TIME_KEY } from './store';
+import type { PartitionState } from './stores';
 
 export interface TaskContext<J, L> {
   kafka: KafkaClient;
@@ -40,8 +42,9 @@ export interface TaskContext<J, L> {
   metrics: EngineMetrics;
   groupId: string;
   topics: TopicNames;
-  /** Checkpoint file of a partition; undefined disables checkpoints. */
-  checkpointFile(partition: number): string | undefined;
+  /** Opens the partition's state on the configured store (ENGINE_STORE). */
+  openState(partition: number): Promise<PartitionState<J>>;
+  /** Least time between moves of a persistent store's changelog offset (each costs a watermark read). */
   checkpointIntervalMs: number;
   /** Adds this task's results to the instance's transaction (commit.ts); resolves once it committed. */
   commit: (c: Contribution) => Promise<void>;
@@ -54,12 +57,15 @@ type Item = { record: ConsumedRecord; event: CustomerEvent } | { record: Consume
 const eventNames = new Set<string>(customerEventNames);
 
 export class PartitionTask<J, L> {
-  readonly store: PartitionStore<J, L>;
-  private readonly processor: Processor<J, L>;
+  private opened?: { store: PartitionStore<J, L>; processor: Processor<J, L> };
   private readonly log: Logger;
   /** Next input offset to process: everything below is reflected in the store. */
   private next = 0n;
-  /** A changelog offset taken before a successful commit: safe to replay from for the current store. */
+  /**
+   * The changelog offset a persistent store records with its contents: everything below it is in
+   * the store. It is the changelog's end read before a transaction of ours that then committed
+   * (see docs/stores.md), or the end the restore reached.
+   */
   private safeChangelogOffset = '0';
   private candidateChangelogOffset?: string;
   private lastCheckpointAt = Date.now();
@@ -74,9 +80,35 @@ export class PartitionTask<J, L> {
     private readonly ctx: TaskContext<J, L>,
     readonly partition: number,
   ) {
-    this.store = new PartitionStore(ctx.domain);
     this.log = ctx.logger.child({ partition });
-    this.processor = new Processor(ctx.domain, this.store, (customerId, err) => this.log.error('timer failed; timer dropped', { customerId, err }));
+  }
+
+  /** The partition's store (once opened). */
+  get store(): PartitionStore<J, L> {
+    if (!this.opened) throw new TaskReleasedError(this.partition, 'store not open');
+    return this.opened.store;
+  }
+
+  get storeOpen(): boolean {
+    return this.opened !== undefined && this.state !== 'released';
+  }
+
+  private get processor(): Processor<J, L> {
+    return this.opened!.processor;
+  }
+
+  /** Step 1 of opening: the store as the previous task of this partition left it durable (persistent) or empty. */
+  async openStore(): Promise<void> {
+    const state = await this.ctx.openState(this.partition);
+    if (this.state === 'released') {
+      await state.close();
+      return;
+    }
+    const store = new PartitionStore(this.ctx.domain, state);
+    this.opened = {
+      store,
+      processor: new Processor(this.ctx.domain, store, (customerId, err) => this.log.error('timer failed; timer dropped', { customerId, err })),
+    };
   }
 
   get nextOffset(): string {
@@ -95,7 +127,7 @@ export class PartitionTask<J, L> {
     await ctx.commit({ partition: this.partition, records, next: position });
   }
 
-  /** Step 2 (after restore): the store reflects the changelog up to `changelogUntil`; `committedNext` is the group's position. */
+  /** Step 3 (after restore): the store reflects the changelog up to `changelogUntil`; `committedNext` is the group's position. */
   markRestored(changelogUntil: string, committedNext: string): void {
     this.safeChangelogOffset = changelogUntil;
     const n = BigInt(committedNext);
@@ -119,9 +151,9 @@ export class PartitionTask<J, L> {
     return this.exclusive(() => this.advanceIdleLocked(now, idleMs));
   }
 
-  /** Gives the partition up: optional checkpoint (only of committed state), then the producer closes. */
-  release(reason: string, options: { checkpoint: boolean }): Promise<void> {
-    return this.exclusive(() => this.releaseLocked(reason, options));
+  /** Gives the partition up: the store closes, dropping what no transaction committed. */
+  release(reason: string): Promise<void> {
+    return this.exclusive(() => this.releaseLocked(reason));
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -130,14 +162,14 @@ export class PartitionTask<J, L> {
     return run;
   }
 
-  private async releaseLocked(reason: string, options: { checkpoint: boolean }): Promise<void> {
+  private async releaseLocked(reason: string): Promise<void> {
     if (this.state === 'released') return;
-    const wasReady = this.state === 'ready';
     this.state = 'released';
     this.releaseReason = reason;
-    if (options.checkpoint && wasReady) await this.writeCheckpoint().catch((err) => this.log.warn('checkpoint on release failed', { err }));
+    const journeys = this.opened?.store.size;
+    await this.opened?.store.close().catch((err) => this.log.warn('store close failed', { err }));
     this.ctx.metrics.dropPartition(this.partition);
-    this.log.info('partition released', { reason, nextOffset: this.nextOffset, journeys: this.store.size });
+    this.log.info('partition released', { reason, nextOffset: this.nextOffset, journeys });
     this.onReleased(this, reason);
   }
 
@@ -156,9 +188,10 @@ export class PartitionTask<J, L> {
       await this.commitResults(out.records, undefined, () => true);
     } catch (err) {
       this.log.warn('idle timer transaction aborted; state discarded', { streamTime: target, err });
-      await this.releaseLocked('transaction aborted', { checkpoint: false });
+      await this.releaseLocked('transaction aborted');
       throw err;
     }
+    this.persist();
     this.log.debug('stream time advanced on an idle partition', { streamTime: target, timersFired: fx.timersFired });
     this.recordMetrics(fx, out.decisions, [], new Map(), Date.now());
   }
@@ -181,10 +214,10 @@ export class PartitionTask<J, L> {
     const items: Item[] = [];
     for (const r of fresh) items.push(await this.decode(r));
     if (!batch.stillOwned()) {
-      await this.releaseLocked('stale batch', { checkpoint: true });
+      await this.releaseLocked('stale batch');
       throw new StaleBatchError(this.partition);
     }
-    if (ctx.checkpointFile(this.partition) && this.candidateChangelogOffset === undefined && this.checkpointDue()) {
+    if (this.store.state.kind !== 'memory' && this.candidateChangelogOffset === undefined && this.checkpointDue()) {
       const mark = (await ctx.admin.watermarks(ctx.topics.journeyChangelog)).find((w) => w.partition === this.partition);
       this.candidateChangelogOffset = mark?.high;
     }
@@ -216,7 +249,7 @@ export class PartitionTask<J, L> {
       await this.commitResults(out.records, nextOffset, () => batch.stillOwned());
     } catch (err) {
       this.log.warn('batch transaction aborted; state discarded, batch will be re-delivered', { firstOffset: fresh[0]!.offset, lastOffset: last.offset, err });
-      await this.releaseLocked('transaction aborted', { checkpoint: false });
+      await this.releaseLocked('transaction aborted');
       throw err;
     }
 
@@ -227,8 +260,9 @@ export class PartitionTask<J, L> {
     if (this.candidateChangelogOffset !== undefined) {
       this.safeChangelogOffset = this.candidateChangelogOffset;
       this.candidateChangelogOffset = undefined;
-      if (this.checkpointDue()) await this.writeCheckpoint().catch((err) => this.log.warn('checkpoint failed', { err }));
+      this.lastCheckpointAt = committedAt;
     }
+    this.persist();
     this.recordMetrics(fx, out.decisions, dead, eventCounts, committedAt);
   }
 
@@ -254,10 +288,10 @@ export class PartitionTask<J, L> {
     const { ctx, partition } = this;
     const records: OutgoingRecord[] = [];
     // Changelog: the latest value of each key changed in this batch, on the co-partitioned partition.
-    for (const id of fx.changed) {
-      const journey = this.store.journeys.get(id);
+    const journeys = this.store.journeys;
+    for (const [id, journey] of journeys.changes())
       records.push({ topic: ctx.topics.journeyChangelog, key: id, partition, value: journey === undefined ? null : ctx.domain.serialiseJourney(journey) });
-    }
+    journeys.clearChanges();
     if (fx.learnerChanged)
       records.push({ topic: ctx.topics.journeyChangelog, key: LEARNER_KEY, partition, value: ctx.domain.serialiseLearner(this.store.learner) });
     if (fx.streamTimeChanged)
@@ -315,15 +349,17 @@ export class PartitionTask<J, L> {
     return Date.now() - this.lastCheckpointAt >= this.ctx.checkpointIntervalMs;
   }
 
-  private async writeCheckpoint(): Promise<void> {
-    const file = this.ctx.checkpointFile(this.partition);
-    if (!file) return;
-    const started = Date.now();
-    await writeCheckpoint(
-      file,
-      this.store.snapshot({ topic: this.ctx.topics.journeyChangelog, partition: this.partition, changelogOffset: this.safeChangelogOffset }),
-    );
-    this.lastCheckpointAt = Date.now();
-    this.log.debug('checkpoint written', { file, changelogOffset: this.safeChangelogOffset, journeys: this.store.size, ms: Date.now() - started });
+  /**
+   * After a committed transaction: a persistent store writes what changed with the safe changelog
+   * offset. A failure here loses nothing (the changelog has it): the task is released and reopens
+   * from what the store holds.
+   */
+  private persist(): void {
+    try {
+      this.store.commit(this.safeChangelogOffset);
+    } catch (err) {
+      this.log.error('store commit failed; the partition reopens from its store and the changelog', { err });
+      void this.releaseLocked('store commit failed');
+    }
   }
 }

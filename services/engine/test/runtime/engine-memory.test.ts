@@ -7,6 +7,7 @@
  */
 import { ErrorCodes, type KafkaClient, NextActError, sleep, type TransactionalProducer } from '@nextact/core';
 import type { Engine } from '../../src/runtime/engine';
+import { storeKinds } from '../../src/runtime/stores';
 import { type CounterJourney, type CounterLearner, fakeDomain } from './fake-domain';
 import { counterTotal, makeEvents, produceEvents, startEngine, storeText, verifyRun, waitCaughtUp, waitFor } from './helpers';
 import { memoryCodec, memoryStack } from './memory-stack';
@@ -15,12 +16,16 @@ jest.setTimeout(30_000);
 
 type Run = Awaited<ReturnType<typeof startEngine<CounterJourney, CounterLearner>>>;
 
-const variants = [
-  { name: 'cooperative', options: {} },
-  { name: 'eager, revocation learnt after the join (as platformatic)', options: { cooperativeRebalance: false, revokeBeforeReassign: false } },
-];
+const variants = storeKinds.flatMap((store) => [
+  { name: `cooperative, ENGINE_STORE=${store}`, options: {}, store },
+  {
+    name: `eager, revocation learnt after the join (as platformatic), ENGINE_STORE=${store}`,
+    options: { cooperativeRebalance: false, revokeBeforeReassign: false },
+    store,
+  },
+]);
 
-describe.each(variants)('engine on the memory adapter ($name)', ({ options }) => {
+describe.each(variants)('engine on the memory adapter ($name)', ({ options, store }) => {
   const running: Run[] = [];
   afterEach(async () => {
     for (const r of running.splice(0)) await r.engine.stop();
@@ -35,10 +40,10 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options }) =>
       const groupId = `${stack.prefix}engine`;
       const events = makeEvents(1200, 40, 5);
       await produceEvents(stack, events.slice(0, 400));
-      const a = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka: stack.cluster.client() });
+      const a = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka: stack.cluster.client(), store });
       running.push(a);
       await waitFor('a owns all and is ready', () => owned(a.engine).length === 4 && a.engine.readiness().ready, 10_000);
-      const b = await startEngine(stack, domain, { groupId, instanceId: 'b', kafka: stack.cluster.client() });
+      const b = await startEngine(stack, domain, { groupId, instanceId: 'b', kafka: stack.cluster.client(), store });
       running.push(b);
       await waitFor('a and b share', () => owned(a.engine).length === 2 && owned(b.engine).length === 2 && b.engine.readiness().ready, 10_000);
       expect([...owned(a.engine), ...owned(b.engine)].sort()).toEqual([0, 1, 2, 3]);
@@ -66,7 +71,7 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options }) =>
       const groupId = `${stack.prefix}engine`;
       const events = makeEvents(600, 20, 9);
       const kafka = failingOnce(stack.cluster.client(), 2);
-      const a = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka });
+      const a = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka, store });
       running.push(a);
       await produceEvents(stack, events);
       await waitCaughtUp(stack, groupId, 15_000);
@@ -104,6 +109,7 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options }) =>
         kafka: stack.cluster.client(),
         codec: zombieCodec,
         fencedBackoffMs: 200,
+        store,
       });
       running.push(zombie);
       await produceEvents(stack, events.slice(0, 300));
@@ -116,7 +122,7 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options }) =>
       const [member] = (await admin.describeGroup(groupId)).members;
       await admin.close();
       await stack.cluster.expireMember(groupId, member!.memberId);
-      const successor = await startEngine(stack, domain, { groupId, instanceId: 'successor', kafka: stack.cluster.client() });
+      const successor = await startEngine(stack, domain, { groupId, instanceId: 'successor', kafka: stack.cluster.client(), store });
       running.push(successor);
       await waitFor('the successor to own both partitions', () => owned(successor.engine).length === 2 && successor.engine.readiness().ready, 10_000);
       await produceEvents(stack, events.slice(500));

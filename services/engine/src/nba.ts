@@ -264,6 +264,7 @@ export function createNbaDomain(policy: Policy): DecisionDomain<JourneyState, Le
       return { journey: j, learner, decision };
     },
 
+    stateSchemas: { journey: 'nextact.Journey', learner: 'nextact.Learner' },
     serialiseJourney,
     deserialiseJourney,
     serialiseLearner,

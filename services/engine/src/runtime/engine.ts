@@ -26,11 +26,11 @@ import {
   topicNames,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
+import { ChangelogCodec } from './changelog';
 import { InstanceCommitter } from './commit';
 import { isFenced } from './errors';
 import type { EngineMetrics } from './metrics';
 import { restorePartitions } from './restore';
-import { journeyCodec } from './store';
 import { openPartitionState, type StoreKind } from './stores';
 import { PartitionTask, type TaskContext } from './task';
 
@@ -108,6 +108,7 @@ export class Engine<J, L> {
   /** Consecutive failed opens per partition (backoff of the retry). */
   private readonly openFailures = new Map<number, number>();
   private committer!: InstanceCommitter;
+  private readonly changelog: ChangelogCodec<J, L>;
   /** The consumer's group metadata when the current assignment was learnt. */
   private assignedGroup?: GroupMetadata;
   /** Assignments and revocations, applied one at a time in the order the consumer reported them. */
@@ -115,6 +116,7 @@ export class Engine<J, L> {
 
   constructor(private readonly options: EngineOptions<J, L>) {
     this.topics = topicNames(options.topicPrefix);
+    this.changelog = new ChangelogCodec(options.domain, { codec: options.codec, topic: this.topics.journeyChangelog });
     this.log = options.logger.child({ component: 'engine', instance: options.instanceId, group: options.groupId });
   }
 
@@ -128,6 +130,7 @@ export class Engine<J, L> {
         'ENGINE_STORE=lmdb keeps its stores in ENGINE_STATE_DIR, which is off: set a folder, or ENGINE_STORE=memory',
       );
     }
+    await this.changelog.register();
     this.admin = await o.kafka.admin();
     // The group's lag on every input partition, owned or not: any instance shows the whole group.
     this.lag = new LagPoller({
@@ -305,11 +308,12 @@ export class Engine<J, L> {
       metrics: o.metrics,
       groupId: o.groupId,
       topics: this.topics,
+      changelog: this.changelog,
       openState: (p) =>
         openPartitionState(
           { kind: o.store ?? 'memory', dir: o.stateDir ? join(o.stateDir, o.groupId) : undefined, cacheEntries: o.storeCacheEntries },
           p,
-          journeyCodec(o.domain),
+          this.changelog.journeyValues,
         ),
       checkpointIntervalMs: o.checkpointIntervalMs,
       commit: (c) => this.committer.contribute(c),

@@ -71,10 +71,14 @@ export async function restorePartitions<J, L>(options: {
   const results = await kafka.readPartitions(
     changelogTopic,
     ranges.map(({ partition, from }) => ({ partition, from })),
-    (records) => {
+    async (records) => {
       for (const r of records) {
         const pending = latest.get(r.partition)!;
-        if (r.key !== null) pending.set(r.key, r.value);
+        if (r.key !== null) {
+          // An older schema version's value is resolved through the registry (rare, asynchronous).
+          const value = r.value === null ? null : byPartition.get(r.partition)!.values.normalise(r.value);
+          pending.set(r.key, value instanceof Promise ? await value : value);
+        }
         counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
         if (pending.size >= PERSIST_EVERY_KEYS && persistent.has(r.partition)) {
           byPartition.get(r.partition)!.applyChangelog(pending, (BigInt(r.offset) + 1n).toString());

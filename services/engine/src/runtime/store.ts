@@ -5,6 +5,7 @@
  * disk with the changelog offset it reflects, so a restart replays only the tail after it.
  */
 import type { DecisionDomain } from '../domain';
+import { ChangelogCodec } from './changelog';
 import {
   ChangeLoggingStore,
   LmdbPartitionState,
@@ -12,19 +13,12 @@ import {
   type PartitionState,
   type StoredPosition,
   type TimerIndex,
-  type ValueCodec,
 } from './stores';
 
 /** Reserved changelog keys (customer ids may not use them). */
 export const LEARNER_KEY = '__learner__';
 export const STREAM_TIME_KEY = '__stream_time__';
 export const isReservedKey = (key: string): boolean => key === LEARNER_KEY || key === STREAM_TIME_KEY;
-
-/** The domain's journey encoding as a store's value codec. */
-export const journeyCodec = <J, L>(domain: DecisionDomain<J, L>): ValueCodec<J> => ({
-  encode: (j) => domain.serialiseJourney(j),
-  decode: (b) => domain.deserialiseJourney(b),
-});
 
 export class PartitionStore<J, L> {
   readonly journeys: ChangeLoggingStore<J>;
@@ -36,11 +30,13 @@ export class PartitionStore<J, L> {
   constructor(
     private readonly domain: DecisionDomain<J, L>,
     readonly state: PartitionState<J> = new MemoryPartitionState<J>(),
+    /** How journey and learner values are framed on the changelog (and in a persistent store). */
+    readonly values: ChangelogCodec<J, L> = new ChangelogCodec(domain),
   ) {
     this.journeys = new ChangeLoggingStore(state.journeys);
     this.timers = state.timers;
     const learner = state.getValue(LEARNER_KEY);
-    this.learner = learner ? domain.deserialiseLearner(learner) : domain.initialLearner();
+    this.learner = learner ? values.decodeLearner(learner) : domain.initialLearner();
     const streamTime = state.getValue(STREAM_TIME_KEY);
     this.streamTime = streamTime ? decodeStreamTime(streamTime) : 0;
   }
@@ -61,16 +57,17 @@ export class PartitionStore<J, L> {
   }
 
   /**
-   * Applies restored changelog records (latest value per key; null is a tombstone) — they are the
-   * changelog's already, so not change-logged — and, on a persistent store, makes them durable
-   * with the changelog offset the restore reached.
+   * Applies restored changelog records (latest value per key; null is a tombstone; framed values
+   * normalised to the current schema, see ChangelogCodec) — they are the changelog's already, so
+   * not change-logged — and, on a persistent store, makes them durable with the changelog offset
+   * the restore reached.
    */
   applyChangelog(records: Iterable<[string, Buffer | null]>, changelogOffset: string): void {
     const persistent = this.state instanceof LmdbPartitionState ? this.state : undefined;
     const raw: [string, Buffer | null, number | undefined][] = [];
     for (const [key, value] of records) {
       if (key === LEARNER_KEY) {
-        this.learner = value ? this.domain.deserialiseLearner(value) : this.domain.initialLearner();
+        this.learner = value ? this.values.decodeLearner(value) : this.domain.initialLearner();
       } else if (key === STREAM_TIME_KEY) {
         this.streamTime = value ? decodeStreamTime(value) : 0;
       } else if (value === null) {
@@ -80,7 +77,7 @@ export class PartitionStore<J, L> {
           this.timers.set(key, undefined);
         }
       } else {
-        const journey = this.domain.deserialiseJourney(value);
+        const journey = this.values.decodeJourney(value);
         // The bytes as they came: the persistent store decodes them again on a cache miss.
         if (persistent) raw.push([key, value, this.domain.nextTimer(journey)]);
         else {
@@ -115,7 +112,7 @@ export class PartitionStore<J, L> {
   }
 
   private stageValues(): void {
-    this.state.setValue(LEARNER_KEY, this.domain.serialiseLearner(this.learner));
+    this.state.setValue(LEARNER_KEY, this.values.learner(this.learner));
     this.state.setValue(STREAM_TIME_KEY, encodeStreamTime(this.streamTime));
   }
 }

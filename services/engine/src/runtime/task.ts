@@ -26,6 +26,7 @@ import {
   type TopicNames,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
+import type { ChangelogCodec } from './changelog';
 import type { Contribution } from './commit';
 import { StaleBatchError, TaskReleasedError } from './errors';
 import { type EngineMetrics, gateResults } from './metrics';
@@ -42,6 +43,8 @@ export interface TaskContext<J, L> {
   metrics: EngineMetrics;
   groupId: string;
   topics: TopicNames;
+  /** Journey and learner values as the changelog carries them (registry-framed). */
+  changelog: ChangelogCodec<J, L>;
   /** Opens the partition's state on the configured store (ENGINE_STORE). */
   openState(partition: number): Promise<PartitionState<J>>;
   /** Least time between moves of a persistent store's changelog offset (each costs a watermark read). */
@@ -104,7 +107,7 @@ export class PartitionTask<J, L> {
       await state.close();
       return;
     }
-    const store = new PartitionStore(this.ctx.domain, state);
+    const store = new PartitionStore(this.ctx.domain, state, this.ctx.changelog);
     this.opened = {
       store,
       processor: new Processor(this.ctx.domain, store, (customerId, err) => this.log.error('timer failed; timer dropped', { customerId, err })),
@@ -290,10 +293,9 @@ export class PartitionTask<J, L> {
     // Changelog: the latest value of each key changed in this batch, on the co-partitioned partition.
     const journeys = this.store.journeys;
     for (const [id, journey] of journeys.changes())
-      records.push({ topic: ctx.topics.journeyChangelog, key: id, partition, value: journey === undefined ? null : ctx.domain.serialiseJourney(journey) });
+      records.push({ topic: ctx.topics.journeyChangelog, key: id, partition, value: journey === undefined ? null : ctx.changelog.journey(journey) });
     journeys.clearChanges();
-    if (fx.learnerChanged)
-      records.push({ topic: ctx.topics.journeyChangelog, key: LEARNER_KEY, partition, value: ctx.domain.serialiseLearner(this.store.learner) });
+    if (fx.learnerChanged) records.push({ topic: ctx.topics.journeyChangelog, key: LEARNER_KEY, partition, value: ctx.changelog.learner(this.store.learner) });
     if (fx.streamTimeChanged)
       records.push({ topic: ctx.topics.journeyChangelog, key: STREAM_TIME_KEY, partition, value: encodeStreamTime(this.store.streamTime) });
 

@@ -6,9 +6,10 @@
  */
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { ChangelogCodec } from '../../src/runtime/changelog';
 import { EngineMetrics } from '../../src/runtime/metrics';
 import { restorePartitions } from '../../src/runtime/restore';
-import { journeyCodec, PartitionStore } from '../../src/runtime/store';
+import { PartitionStore } from '../../src/runtime/store';
 import { openPartitionState, storeKinds } from '../../src/runtime/stores';
 import { fakeDomain } from './fake-domain';
 import {
@@ -87,7 +88,10 @@ describe.each(storeKinds)('engine runtime: exactly-once per batch (ENGINE_STORE=
           const stores = await Promise.all(
             [0, 1, 2].map(async (p) =>
               fromDisk
-                ? new PartitionStore(domain, await openPartitionState({ kind: 'lmdb', dir: join(stack.stateDir, 'eos-1', groupId) }, p, journeyCodec(domain)))
+                ? new PartitionStore(
+                    domain,
+                    await openPartitionState({ kind: 'lmdb', dir: join(stack.stateDir, 'eos-1', groupId) }, p, new ChangelogCodec(domain).journeyValues),
+                  )
                 : new PartitionStore(domain),
             ),
           );

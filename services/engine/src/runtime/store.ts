@@ -6,14 +6,7 @@
  */
 import type { DecisionDomain } from '../domain';
 import { ChangelogCodec } from './changelog';
-import {
-  ChangeLoggingStore,
-  LmdbPartitionState,
-  MemoryPartitionState,
-  type PartitionState,
-  type StoredPosition,
-  type TimerIndex,
-} from './stores';
+import { ChangeLoggingStore, LmdbPartitionState, MemoryPartitionState, type PartitionState, type StoredPosition, type TimerIndex } from './stores';
 
 /** Reserved changelog keys (customer ids may not use them). */
 export const LEARNER_KEY = '__learner__';

@@ -1,6 +1,7 @@
 export * from './domain';
 export { createNbaDomain } from './nba';
 export { loadPolicy } from './policy/load';
+export * from './runtime/changelog';
 export * from './runtime/engine';
 export * from './runtime/errors';
 export * from './runtime/metrics';

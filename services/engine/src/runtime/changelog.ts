@@ -83,7 +83,13 @@ export class ChangelogCodec<J, L> {
   }
 
   private body(bytes: Buffer, current: number | undefined, what: string): Buffer {
-    if (current === undefined || !isFramed(bytes)) return bytes;
+    if (!isFramed(bytes) || !this.domain.stateSchemas) return bytes;
+    if (current === undefined) {
+      throw new NextActError(
+        ErrorCodes.DECODE,
+        `${what} value is registry-framed: read it through a ChangelogCodec given the registry codec and topic, after register()`,
+      );
+    }
     const id = bytes.readInt32BE(1);
     if (id === current) return bytes.subarray(HEADER);
     throw new NextActError(ErrorCodes.DECODE, `${what} value is framed with schema id ${id}, not the current ${current}: normalise it first`);

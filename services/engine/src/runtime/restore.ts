@@ -6,7 +6,7 @@
  */
 import type { KafkaAdmin, KafkaClient, Logger } from '@nextact/core';
 import type { EngineMetrics } from './metrics';
-import type { PartitionStore } from './store';
+import { type PartitionStore, type RestoredValue, TIMER_HEADER, timerFromHeader } from './store';
 
 export interface RestoreItem<J, L> {
   partition: number;
@@ -63,7 +63,7 @@ export async function restorePartitions<J, L>(options: {
   // Latest value per key first, deserialised once: superseded values cost no parsing. A persistent
   // store takes them in slices (durable with the offset after the slice's last record).
   const byPartition = new Map(items.map((i) => [i.partition, i.store]));
-  const latest = new Map<number, Map<string, Buffer | null>>(items.map((i) => [i.partition, new Map()]));
+  const latest = new Map<number, Map<string, RestoredValue>>(items.map((i) => [i.partition, new Map()]));
   const persistent = new Set(items.filter((i) => i.store.state.kind !== 'memory').map((i) => i.partition));
   let progressAt = Date.now();
   let total = 0;
@@ -77,7 +77,8 @@ export async function restorePartitions<J, L>(options: {
         if (r.key !== null) {
           // An older schema version's value is resolved through the registry (rare, asynchronous).
           const value = r.value === null ? null : byPartition.get(r.partition)!.values.normalise(r.value);
-          pending.set(r.key, value instanceof Promise ? await value : value);
+          const bytes = value instanceof Promise ? await value : value;
+          pending.set(r.key, [bytes, timerFromHeader(r.headers[TIMER_HEADER])]);
         }
         counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
         if (pending.size >= PERSIST_EVERY_KEYS && persistent.has(r.partition)) {

@@ -6,12 +6,29 @@
  */
 import type { DecisionDomain } from '../domain';
 import { ChangelogCodec } from './changelog';
-import { ChangeLoggingStore, LmdbPartitionState, MemoryPartitionState, type PartitionState, type StoredPosition, type TimerIndex } from './stores';
+import { ChangeLoggingStore, MemoryPartitionState, type PartitionState, type RestoredEntry, type StoredPosition, type TimerIndex } from './stores';
 
 /** Reserved changelog keys (customer ids may not use them). */
 export const LEARNER_KEY = '__learner__';
 export const STREAM_TIME_KEY = '__stream_time__';
 export const isReservedKey = (key: string): boolean => key === LEARNER_KEY || key === STREAM_TIME_KEY;
+
+/**
+ * Header of a journey's changelog record: its pending timer as the runtime holds it (epoch ms, or
+ * empty for none), so a restore finds timers without decoding journeys.
+ */
+export const TIMER_HEADER = 'timer-due';
+export const timerHeader = (due: number | undefined): string => (due === undefined ? '' : String(due));
+/** The timer a record's header names: undefined for none, null when the record has no such header (decode to know). */
+export function timerFromHeader(header: string | undefined): number | undefined | null {
+  if (header === undefined) return null;
+  if (header === '') return undefined;
+  const due = Number(header);
+  return Number.isFinite(due) ? due : null;
+}
+
+/** A restored record's value and its timer (see timerFromHeader). */
+export type RestoredValue = [bytes: Buffer | null, due: number | undefined | null];
 
 export class PartitionStore<J, L> {
   readonly journeys: ChangeLoggingStore<J>;
@@ -22,7 +39,7 @@ export class PartitionStore<J, L> {
 
   constructor(
     private readonly domain: DecisionDomain<J, L>,
-    readonly state: PartitionState<J> = new MemoryPartitionState<J>(),
+    readonly state: PartitionState<J> = new MemoryPartitionState<J>(new ChangelogCodec(domain).journeyValues),
     /** How journey and learner values are framed on the changelog (and in a persistent store). */
     readonly values: ChangelogCodec<J, L> = new ChangelogCodec(domain),
   ) {
@@ -53,36 +70,28 @@ export class PartitionStore<J, L> {
    * Applies restored changelog records (latest value per key; null is a tombstone; framed values
    * normalised to the current schema, see ChangelogCodec) — they are the changelog's already, so
    * not change-logged — and, on a persistent store, makes them durable with the changelog offset
-   * the restore reached.
+   * the restore reached. A journey whose record carries its timer (`timer-due` header) is not
+   * decoded: the in-memory store keeps its bytes until first read, lmdb writes them as they are.
    */
-  applyChangelog(records: Iterable<[string, Buffer | null]>, changelogOffset: string): void {
-    const persistent = this.state instanceof LmdbPartitionState ? this.state : undefined;
-    const raw: [string, Buffer | null, number | undefined][] = [];
-    for (const [key, value] of records) {
+  applyChangelog(records: Iterable<[string, RestoredValue]>, changelogOffset: string): void {
+    const entries: RestoredEntry<J>[] = [];
+    for (const [key, [bytes, due]] of records) {
       if (key === LEARNER_KEY) {
-        this.learner = value ? this.values.decodeLearner(value) : this.domain.initialLearner();
+        this.learner = bytes ? this.values.decodeLearner(bytes) : this.domain.initialLearner();
       } else if (key === STREAM_TIME_KEY) {
-        this.streamTime = value ? decodeStreamTime(value) : 0;
-      } else if (value === null) {
-        if (persistent) raw.push([key, null, undefined]);
-        else {
-          this.state.journeys.delete(key);
-          this.timers.set(key, undefined);
-        }
+        this.streamTime = bytes ? decodeStreamTime(bytes) : 0;
+      } else if (bytes === null) {
+        entries.push({ key, bytes, due: undefined });
+      } else if (due !== null) {
+        entries.push({ key, bytes, due });
       } else {
-        const journey = this.values.decodeJourney(value);
-        // The bytes as they came: the persistent store decodes them again on a cache miss.
-        if (persistent) raw.push([key, value, this.domain.nextTimer(journey)]);
-        else {
-          this.state.journeys.put(key, journey);
-          this.timers.set(key, this.domain.nextTimer(journey));
-        }
+        // Written before records carried their timer: decoded once to find it.
+        const value = this.values.decodeJourney(bytes);
+        entries.push({ key, bytes, due: this.domain.nextTimer(value), value });
       }
     }
-    if (persistent) {
-      this.stageValues();
-      persistent.commitRestored(raw, changelogOffset);
-    }
+    if (this.state.kind !== 'memory') this.stageValues();
+    this.state.restore(entries, changelogOffset);
   }
 
   /** After a committed transaction: what changed since the last commit becomes durable with `changelogOffset`. */

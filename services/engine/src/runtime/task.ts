@@ -31,7 +31,7 @@ import type { Contribution } from './commit';
 import { StaleBatchError, TaskReleasedError } from './errors';
 import { type EngineMetrics, gateResults } from './metrics';
 import { type BatchEffects, emptyEffects, Processor } from './processor';
-import { encodeStreamTime, isReservedKey, LEARNER_KEY, PartitionStore, STREAM_TIME_KEY } from './store';
+import { encodeStreamTime, isReservedKey, LEARNER_KEY, PartitionStore, STREAM_TIME_KEY, TIMER_HEADER, timerHeader } from './store';
 import type { PartitionState } from './stores';
 
 export interface TaskContext<J, L> {
@@ -292,8 +292,19 @@ export class PartitionTask<J, L> {
     const records: OutgoingRecord[] = [];
     // Changelog: the latest value of each key changed in this batch, on the co-partitioned partition.
     const journeys = this.store.journeys;
-    for (const [id, journey] of journeys.changes())
-      records.push({ topic: ctx.topics.journeyChangelog, key: id, partition, value: journey === undefined ? null : ctx.changelog.journey(journey) });
+    for (const [id, journey] of journeys.changes()) {
+      records.push(
+        journey === undefined
+          ? { topic: ctx.topics.journeyChangelog, key: id, partition, value: null }
+          : {
+              topic: ctx.topics.journeyChangelog,
+              key: id,
+              partition,
+              value: ctx.changelog.journey(journey),
+              headers: { [TIMER_HEADER]: timerHeader(this.store.timers.dueOf(id)) },
+            },
+      );
+    }
     journeys.clearChanges();
     if (fx.learnerChanged) records.push({ topic: ctx.topics.journeyChangelog, key: LEARNER_KEY, partition, value: ctx.changelog.learner(this.store.learner) });
     if (fx.streamTimeChanged)

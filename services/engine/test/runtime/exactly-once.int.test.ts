@@ -105,7 +105,12 @@ describe.each(storeKinds)('engine runtime: exactly-once per batch (ENGINE_STORE=
               logger: stack.logger,
               metrics: new EngineMetrics(new Registry()),
             });
-            for (const [p, store] of stores.entries()) expect(storeText(domain, store)).toBe(storeText(domain, reference.get(p)!.store));
+            for (const [p, store] of stores.entries()) {
+              // Timers come from the records' timer-due headers, and agree with the fold's.
+              const ref = reference.get(p)!.store;
+              for (const [id] of ref.journeys.range()) expect(store.timers.dueOf(id)).toBe(ref.timers.dueOf(id));
+              expect(storeText(domain, store)).toBe(storeText(domain, ref));
+            }
             expect(outcomes.every((o) => o.fromStore === fromDisk)).toBe(true);
             if (fromDisk) expect(outcomes.reduce((n, o) => n + o.records, 0)).toBeLessThan(total);
           } finally {

@@ -19,7 +19,7 @@ export interface StoreSettings {
 }
 
 export async function openPartitionState<V>(settings: StoreSettings, partition: number, codec: ValueCodec<V>): Promise<PartitionState<V>> {
-  if (settings.kind === 'memory') return new MemoryPartitionState<V>();
+  if (settings.kind === 'memory') return new MemoryPartitionState<V>(codec);
   if (!settings.dir) throw new Error('the lmdb store needs a folder (ENGINE_STATE_DIR)');
   return LmdbPartitionState.open(codec, { path: join(settings.dir, String(partition)), cacheEntries: settings.cacheEntries });
 }

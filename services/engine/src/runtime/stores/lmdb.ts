@@ -16,7 +16,7 @@ import { ErrorCodes, NextActError } from '@nextact/core';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { compareKeys } from './memory';
 import { MemoryTimerIndex } from './memory-timers';
-import type { KeyValueStore, PartitionState, StoredPosition, TimerIndex, ValueCodec } from './types';
+import type { KeyValueStore, PartitionState, RestoredEntry, StoredPosition, TimerIndex, ValueCodec } from './types';
 
 const OFFSET = 'changelogOffset';
 const EMPTY = Buffer.alloc(0);
@@ -321,9 +321,9 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
    * Restore: changelog bytes written as they are, with the offset the restore reached, in one
    * transaction. Values and timers set through the other methods since the last commit go too.
    */
-  commitRestored(entries: Iterable<[string, Buffer | null, number | undefined]>, changelogOffset: string): void {
+  restore(entries: Iterable<RestoredEntry<V>>, changelogOffset: string): void {
     this.env.transactionSync(() => {
-      for (const [key, bytes, due] of entries) {
+      for (const { key, bytes, due } of entries) {
         this.journeys.putBytes(key, bytes);
         this.timers.set(key, due);
       }

@@ -32,6 +32,14 @@ export interface TimerIndex {
   popDue(time: number): { id: string; due: number } | undefined;
 }
 
+/** One restored changelog record of a journey: its bytes (null: tombstone), its timer, and its value if already decoded. */
+export interface RestoredEntry<V> {
+  key: string;
+  bytes: Buffer | null;
+  due: number | undefined;
+  value?: V;
+}
+
 /** What a persistent store last made durable. */
 export interface StoredPosition {
   /** Changelog offset from which replay brings the store up to date (everything below is in it). */
@@ -52,6 +60,12 @@ export interface PartitionState<V> {
   /** What the last commit made durable; undefined when nothing was (or the store is in memory). */
   stored(): StoredPosition | undefined;
   commit(changelogOffset: string): void;
+  /**
+   * Restore: changelog values written as they came (the in-memory store decodes them when first
+   * read), with their timers, and — persistent — made durable with `changelogOffset` together with
+   * everything else written since the last commit.
+   */
+  restore(entries: Iterable<RestoredEntry<V>>, changelogOffset: string): void;
   /** Removes everything, durably (a store that no longer matches its changelog). */
   wipe(): void;
   /** Drops uncommitted writes (persistent) and releases resources; the state is unusable after. */

@@ -211,7 +211,7 @@ export class Engine<J, L> {
     return slot?.restored && slot.task.storeOpen ? slot.task.store : undefined;
   }
 
-  /** Graceful: the current batches finish, then every partition is checkpointed and released. */
+  /** Graceful: the current batches finish, then every partition is released (its store closed). */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -249,7 +249,7 @@ export class Engine<J, L> {
     return this.assignedGroup ?? current;
   }
 
-  /** Revoked partitions are given up before the listener returns: checkpointed, their producers closed. */
+  /** Revoked partitions are given up before the listener returns: their pending transaction committed, their stores closed. */
   private onRevoked(partitions: TopicPartition[]): Promise<void> {
     const run = this.rebalancing.then(async () => {
       const gone = partitions.filter((tp) => tp.topic === this.topics.customerEvents).map((tp) => tp.partition);
@@ -296,7 +296,7 @@ export class Engine<J, L> {
     await slot.task.release(reason);
   }
 
-  /** Opens tasks: all producers initialised (fencing), then one restore pass over their changelog partitions. */
+  /** Opens tasks: their stores opened and the group's offsets read stable, then one restore pass over their changelog partitions. */
   private open(partitions: number[]): void {
     const o = this.options;
     const ctx: TaskContext<J, L> = {

@@ -123,6 +123,8 @@ export class LmdbTimerIndex implements TimerIndex {
   private readonly fresh = new MemoryTimerIndex();
   /** Disk keys up to and including this one were popped or are overridden. */
   private cursor?: [number, string];
+  /** The earliest live disk timer, once found (null: none): a peek per event must not open an lmdb cursor. */
+  private head?: [number, string] | null;
 
   constructor(
     private readonly byDue: Database<Buffer, [number, string]>,
@@ -148,6 +150,7 @@ export class LmdbTimerIndex implements TimerIndex {
     if (this.dueOf(id) === valid) return;
     this.pending.set(id, valid);
     this.fresh.set(id, valid);
+    if (this.head && this.head[1] === id) this.head = undefined;
   }
 
   nextDue(): number | undefined {
@@ -165,6 +168,7 @@ export class LmdbTimerIndex implements TimerIndex {
     if (diskFirst) {
       if (disk[0] > time) return undefined;
       this.cursor = disk;
+      this.head = undefined;
       this.pending.set(disk[1], undefined);
       return { id: disk[1], due: disk[0] };
     }
@@ -193,16 +197,22 @@ export class LmdbTimerIndex implements TimerIndex {
     this.pending.clear();
     this.fresh.clear();
     this.cursor = undefined;
+    this.head = undefined;
   }
 
   /** The earliest committed timer not popped or overridden since the last commit. */
   private diskPeek(): [number, string] | undefined {
+    if (this.head !== undefined) return this.head ?? undefined;
     const cursor = this.cursor;
     for (const key of this.byDue.getKeys(cursor ? { start: cursor } : {})) {
       if (cursor && key[0] === cursor[0] && key[1] === cursor[1]) continue;
-      if (!this.pending.has(key[1])) return key;
+      if (!this.pending.has(key[1])) {
+        this.head = key;
+        return key;
+      }
       this.cursor = key; // overridden until the next commit
     }
+    this.head = null;
     return undefined;
   }
 }

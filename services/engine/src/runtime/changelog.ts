@@ -18,12 +18,20 @@ const HEADER = 5;
 
 export class ChangelogCodec<J, L> {
   private ids?: { journey: number; learner: number };
+  /**
+   * Bytes of journeys encoded for the changelog, kept for a persistent store's commit right after,
+   * which writes the same (immutable) journey objects: one encoding per change, not two.
+   */
+  private readonly encoded?: WeakMap<object, Buffer>;
 
   /** Without a registry the values stay unframed (tests, tools); framed ones are still read. */
   constructor(
     private readonly domain: DecisionDomain<J, L>,
     private readonly registry?: { codec: RecordCodec; topic: string },
-  ) {}
+    options: { reuseEncoded?: boolean } = {},
+  ) {
+    if (options.reuseEncoded) this.encoded = new WeakMap();
+  }
 
   /** Registers the domain's state schemas for the changelog topic (idempotent); before any encode. */
   async register(): Promise<void> {
@@ -39,7 +47,9 @@ export class ChangelogCodec<J, L> {
   }
 
   journey(j: J): Buffer {
-    return this.frame(this.ids?.journey, this.domain.serialiseJourney(j));
+    const bytes = this.frame(this.ids?.journey, this.domain.serialiseJourney(j));
+    if (this.encoded && typeof j === 'object' && j !== null) this.encoded.set(j, bytes);
+    return bytes;
   }
 
   learner(l: L): Buffer {
@@ -56,7 +66,10 @@ export class ChangelogCodec<J, L> {
 
   /** The journey encoding as a store's value codec (stores keep what the changelog carries). */
   get journeyValues(): ValueCodec<J> {
-    return { encode: (j) => this.journey(j), decode: (b) => this.decodeJourney(b) };
+    return {
+      encode: (j) => (typeof j === 'object' && j !== null ? this.encoded?.get(j) : undefined) ?? this.journey(j),
+      decode: (b) => this.decodeJourney(b),
+    };
   }
 
   /**

@@ -116,7 +116,11 @@ export class Engine<J, L> {
 
   constructor(private readonly options: EngineOptions<J, L>) {
     this.topics = topicNames(options.topicPrefix);
-    this.changelog = new ChangelogCodec(options.domain, { codec: options.codec, topic: this.topics.journeyChangelog });
+    this.changelog = new ChangelogCodec(
+      options.domain,
+      { codec: options.codec, topic: this.topics.journeyChangelog },
+      { reuseEncoded: (options.store ?? 'memory') !== 'memory' },
+    );
     this.log = options.logger.child({ component: 'engine', instance: options.instanceId, group: options.groupId });
   }
 

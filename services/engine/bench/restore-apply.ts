@@ -83,6 +83,7 @@ async function main(): Promise<void> {
         journeys: store.size,
         seconds: Math.round(seconds * 1000) / 1000,
         rps: Math.round(n / seconds),
+        cpuUsPerRecord,
         heapPerJourney: Math.round(heap / n),
       }),
     );

@@ -10,7 +10,7 @@
  * folder (an engine frozen past its session, sharing ENGINE_STATE_DIR) makes the open fail,
  * retriably, until it lets go (`owner.pid`): its late writes must not mix with ours.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, NextActError } from '@nextact/core';
 import { type Database, open, type RootDatabase } from 'lmdb';
@@ -241,6 +241,20 @@ function alive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The changelog offset a partition folder's store last made durable, read without taking the
+ * folder (lmdb allows readers beside the writer): for diagnostics and tests.
+ */
+export async function peekStoredOffset(path: string): Promise<string | undefined> {
+  if (!existsSync(join(path, 'data.mdb'))) return undefined;
+  const env = open({ path, maxDbs: 8, readOnly: true });
+  try {
+    return env.openDB<Buffer, string>({ name: 'meta', encoding: 'binary' }).getBinary(OFFSET)?.toString('latin1');
+  } finally {
+    await env.close();
   }
 }
 

@@ -67,11 +67,12 @@ export async function simulate(
   throw new Error(`simulator printed no summary:\n${out.slice(-1_500)}`);
 }
 
-function engineEnv(scope: Scope, instance: string, stateDir: string | 'off'): NodeJS.ProcessEnv {
+function engineEnv(scope: Scope, instance: string, stateDir: string | 'off', store: 'memory' | 'lmdb' = 'memory'): NodeJS.ProcessEnv {
   return {
     ...scope.env,
     ENGINE_INSTANCE_ID: instance,
     ENGINE_STATE_DIR: stateDir,
+    ENGINE_STORE: store,
     // Frozen while a backlog is produced: the group must not drop it meanwhile.
     ENGINE_SESSION_TIMEOUT_MS: '120000',
   };
@@ -239,9 +240,17 @@ function histogramQuantiles(before: Samples, after: Samples, name: string): Late
 }
 
 /** Restore by a fresh process: /readyz says "restoring" until the owned partitions are rebuilt. */
-async function restoreRun(ctx: BenchContext, scope: Scope, label: string, stateDir: string | 'off', maxOldSpaceMb?: number, keep = false) {
+async function restoreRun(
+  ctx: BenchContext,
+  scope: Scope,
+  label: string,
+  stateDir: string | 'off',
+  maxOldSpaceMb?: number,
+  keep = false,
+  store: 'memory' | 'lmdb' = 'memory',
+) {
   // Info logs here: the engine's own restore timeline (a few lines) stays in the run folder.
-  const env = { ...engineEnv(scope, label, stateDir), LOG_LEVEL: 'info' };
+  const env = { ...engineEnv(scope, label, stateDir, store), LOG_LEVEL: 'info' };
   const svc = await startBenchService(ctx, 'engine', label, env, { portEnv: 'ENGINE_PORT', inspect: true, maxOldSpaceMb });
   let restoringAt: number | undefined;
   let readyAt: number | undefined;
@@ -264,9 +273,12 @@ async function restoreRun(ctx: BenchContext, scope: Scope, label: string, stateD
     const state = await engineState(svc);
     const memory = await measureMemory(svc);
     // A small restore can finish between two 25 ms polls, so /readyz never says "restoring": then
-    // the engine's own restore time (its histogram's sum over partitions) is the measure.
+    // the engine's own restore time is the measure (one restore pass observes its duration once per
+    // partition, so the mean over observations is the pass's duration).
     const observed = restoringAt === undefined ? 0 : (readyAt - restoringAt) / 1000;
-    const seconds = observed > 0 ? observed : total(samples, 'nextact_engine_restore_duration_seconds_sum');
+    const engineSeconds =
+      total(samples, 'nextact_engine_restore_duration_seconds_sum') / Math.max(1, total(samples, 'nextact_engine_restore_duration_seconds_count'));
+    const seconds = observed > 0 ? observed : engineSeconds;
     kept = keep;
     return {
       svc,
@@ -402,8 +414,9 @@ export interface BigStateFigures {
  * builds a few real journeys, and the bench copies the changelog record the engine itself wrote for
  * one of them to every other customer id (only the id changes: the value stays in the engine's own
  * encoding, which the bench never parses). A fresh process then restores the 1M journeys from the
- * changelog (timed), is measured for memory, works off a simulator backlog over those customers,
- * and stops (writing checkpoints); another restores from the checkpoints plus their tail.
+ * changelog into the in-memory store (timed), is measured for memory and works off a simulator
+ * backlog over those customers; another does the same on the lmdb store, stops, and a third restarts
+ * on lmdb, reading only the changelog tail after the offsets stored with its contents.
  */
 export async function bigStateScenario(ctx: BenchContext): Promise<BigStateFigures> {
   const { bigJourneys, bigEvents } = ctx.sizes;
@@ -433,47 +446,71 @@ export async function bigStateScenario(ctx: BenchContext): Promise<BigStateFigur
     const t = performance.now();
     await writeJourneyCopies(scope, template, customerIdOf(0), seeded, bigJourneys);
     const copyRps = round((bigJourneys - seeded) / ((performance.now() - t) / 1000));
-    ctx.say(`wrote ${bigJourneys - seeded} journey copies (${template.length} B each) to the changelog at ${copyRps} records/s`);
+    ctx.say(`wrote ${bigJourneys - seeded} journey copies (${template.value.length} B each) to the changelog at ${copyRps} records/s`);
 
-    // 3. Restore from the changelog alone, memory, then a backlog with that state.
+    // 3. Restore from the changelog alone into the in-memory store, memory, then a backlog with that state.
     const restored = await restoreRun(ctx, scope, 'engine-1m', stateDir, heapMb, true);
     const { svc: engine, ...fromChangelog } = restored;
-    let stopped = false;
+    let engineEps: number;
+    let events: number;
     try {
       ctx.say(`restore of ${fromChangelog.journeys} journeys from the changelog: ${JSON.stringify(fromChangelog)}`);
       pause(engine);
       const sim = await simulate(ctx, scope, 'produce-1m', bigEvents, bigJourneys, { seed: 13, epoch: '2026-02-01T00:00:00Z' });
-      const engineEps = await backlog(scope, [engine], sim.events, 900_000);
+      events = sim.events;
+      engineEps = await backlog(scope, [engine], sim.events, 900_000);
       ctx.say(`engine with ${fromChangelog.journeys} journeys: ${engineEps} events/s`);
-      // Graceful stop: the engine writes its checkpoints on release.
-      await finish(ctx, [{ svc: engine, label: 'engine-1m' }]);
-      stopped = true;
-      const { svc: _, ...fromCheckpoint } = await restoreRun(ctx, scope, 'engine-1m-checkpoint', stateDir, heapMb);
-      ctx.say(`restore from checkpoints plus tail: ${JSON.stringify(fromCheckpoint)}`);
-      ctx.details.engine1m = {
-        journeys: fromChangelog.journeys,
-        seeded,
-        templateBytes: template.length,
-        copyRps,
-        events: sim.events,
-        heapEmpty: empty.heapUsed,
-        rssEmpty: empty.rss,
-        maxOldSpaceMb: heapMb,
-        fromChangelog,
-        fromCheckpoint,
-      };
-      return {
-        engineEps,
-        restoreSeconds: fromChangelog.seconds,
-        checkpointRestoreSeconds: fromCheckpoint.seconds,
-        journeyBytes: template.length,
-        restoreRps: fromChangelog.rps,
-        heapPerJourney: Math.round((fromChangelog.heapUsed - empty.heapUsed) / (fromChangelog.journeys - seeded)),
-        rssPerJourney: Math.round((fromChangelog.rss - empty.rss) / (fromChangelog.journeys - seeded)),
-      };
     } finally {
-      if (!stopped) await finish(ctx, [{ svc: engine, label: 'engine-1m' }]);
+      await finish(ctx, [{ svc: engine, label: 'engine-1m' }]);
     }
+
+    // 4. The same journeys into the lmdb store by a fresh process (its heap holds a bounded cache),
+    // a backlog of the same size over them, and a graceful stop.
+    const lmdbDir = join(ctx.runDir, 'engine1m-lmdb');
+    const { svc: lmdbEngine, ...lmdbFromChangelog } = await restoreRun(ctx, scope, 'engine-1m-lmdb', lmdbDir, heapMb, true, 'lmdb');
+    let lmdbEps: number;
+    try {
+      ctx.say(`restore of ${lmdbFromChangelog.journeys} journeys from the changelog into lmdb: ${JSON.stringify(lmdbFromChangelog)}`);
+      pause(lmdbEngine);
+      const sim = await simulate(ctx, scope, 'produce-1m-lmdb', bigEvents, bigJourneys, { seed: 17, epoch: '2026-03-01T00:00:00Z' });
+      lmdbEps = await backlog(scope, [lmdbEngine], sim.events, 900_000);
+      ctx.say(`engine on lmdb with ${lmdbFromChangelog.journeys} journeys: ${lmdbEps} events/s`);
+    } finally {
+      await finish(ctx, [{ svc: lmdbEngine, label: 'engine-1m-lmdb' }]);
+    }
+
+    // 5. A restart on lmdb: the stores are on disk, only the changelog tail after their offsets is read.
+    const { svc: _, ...lmdbRestart } = await restoreRun(ctx, scope, 'engine-1m-lmdb-restart', lmdbDir, heapMb, false, 'lmdb');
+    ctx.say(`restart on lmdb: ${JSON.stringify(lmdbRestart)}`);
+    rmSync(lmdbDir, { recursive: true, force: true });
+    const perJourney = (heap: number, journeys: number) => Math.round((heap - empty.heapUsed) / Math.max(1, journeys - seeded));
+    ctx.details.engine1m = {
+      journeys: fromChangelog.journeys,
+      seeded,
+      templateBytes: template.value.length,
+      copyRps,
+      events,
+      heapEmpty: empty.heapUsed,
+      rssEmpty: empty.rss,
+      maxOldSpaceMb: heapMb,
+      fromChangelog,
+      lmdb: {
+        fromChangelog: lmdbFromChangelog,
+        engineEps: lmdbEps,
+        heapPerJourney: perJourney(lmdbFromChangelog.heapUsed, lmdbFromChangelog.journeys),
+        restart: lmdbRestart,
+      },
+    };
+    return {
+      engineEps,
+      restoreSeconds: fromChangelog.seconds,
+      // The restart from a persistent store (lmdb) plus its changelog tail.
+      checkpointRestoreSeconds: lmdbRestart.seconds,
+      journeyBytes: template.value.length,
+      restoreRps: fromChangelog.rps,
+      heapPerJourney: perJourney(fromChangelog.heapUsed, fromChangelog.journeys),
+      rssPerJourney: Math.round((fromChangelog.rss - empty.rss) / (fromChangelog.journeys - seeded)),
+    };
   } finally {
     await scope.drop();
     rmSync(stateDir, { recursive: true, force: true });
@@ -505,8 +542,8 @@ async function changelogJourneyBytes(scope: Scope): Promise<number | null> {
   return records > 0 ? Math.round(bytes / records) : null;
 }
 
-/** The latest changelog value the engine wrote for one customer (read_committed, whole topic). */
-async function latestChangelogValue(scope: Scope, customerId: string): Promise<Buffer> {
+/** The latest changelog record the engine wrote for one customer (read_committed, whole topic): value and headers. */
+async function latestChangelogValue(scope: Scope, customerId: string): Promise<{ value: Buffer; headers: Record<string, string> }> {
   const admin = await scope.kafka.admin();
   let partitions: number[];
   try {
@@ -515,20 +552,31 @@ async function latestChangelogValue(scope: Scope, customerId: string): Promise<B
     await admin.close();
   }
   let value: Buffer | null = null;
+  let headers: Record<string, string> = {};
   await scope.kafka.readPartitions(
     scope.topics.journeyChangelog,
     partitions.map((partition) => ({ partition, from: '0' })),
     (records) => {
-      for (const r of records) if (r.key === customerId) value = r.value;
+      for (const r of records) {
+        if (r.key !== customerId) continue;
+        value = r.value;
+        headers = r.headers;
+      }
     },
   );
   if (value === null) throw new Error(`the engine wrote no changelog record for ${customerId}`);
-  return value;
+  return { value, headers };
 }
 
-/** Copies of a journey record under other customer ids (same key-based partitioning as the engine's writes). */
-async function writeJourneyCopies(scope: Scope, template: Buffer, templateId: string, from: number, to: number): Promise<void> {
-  const text = template.toString('latin1');
+/** Copies of a journey record (value and headers: its timer) under other customer ids (same key-based partitioning as the engine's writes). */
+async function writeJourneyCopies(
+  scope: Scope,
+  template: { value: Buffer; headers: Record<string, string> },
+  templateId: string,
+  from: number,
+  to: number,
+): Promise<void> {
+  const text = template.value.toString('latin1');
   if (!text.includes(templateId)) throw new Error(`the changelog value does not contain ${templateId}: cannot make copies for other customers`);
   const parts = text.split(templateId);
   const producers = await Promise.all([0, 1].map(() => scope.kafka.producer({ idempotent: true })));
@@ -539,7 +587,7 @@ async function writeJourneyCopies(scope: Scope, template: Buffer, templateId: st
       const records: OutgoingRecord[] = [];
       for (let i = start; i < Math.min(to, start + chunk); i++) {
         const id = customerIdOf(i);
-        records.push({ topic: scope.topics.journeyChangelog, key: id, value: Buffer.from(parts.join(id), 'latin1') });
+        records.push({ topic: scope.topics.journeyChangelog, key: id, value: Buffer.from(parts.join(id), 'latin1'), headers: template.headers });
       }
       inFlight.push(producers[lane]!.send(records));
       if (inFlight.length >= 4) await inFlight.shift();

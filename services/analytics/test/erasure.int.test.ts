@@ -175,7 +175,8 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
     // Engine state: the latest changelog value of the id is the marker, nothing of the history.
     const changelog = await readAll(env.kafka, env.topics.journeyChangelog, `${config.topicPrefix}check-changelog`);
     const latest = changelog.filter((r) => r.key === victim).at(-1)!;
-    const state = domain.deserialiseJourney(latest.value!);
+    // The value is registry-framed (magic byte, 4-byte schema id, then the Avro journey).
+    const state = domain.deserialiseJourney(latest.value!.subarray(5));
     const requestedAt = Number(record!.requested_at);
     expect(state).toEqual(erasedJourney(policy, victim, requestedAt));
 

@@ -37,6 +37,8 @@ export const ErrorCodes = {
   DECODE: 'NXA_DECODE',
   POLICY_INVALID: 'NXA_POLICY_INVALID',
   SINK: 'NXA_SINK',
+  /** The engine's local state store failed or is held by another process (retriable: it is released or rebuilt from the changelog). */
+  STORE: 'NXA_STORE',
   TIMEOUT: 'NXA_TIMEOUT',
 } as const;
 

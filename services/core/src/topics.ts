@@ -49,6 +49,8 @@ export function topicBindings(prefix: string): TopicBinding[] {
   return [
     { topic: names.customerEvents, records: customerEventNames },
     { topic: names.decisions, records: ['nextact.Decision'] },
+    // Journey and learner state, registry-framed by the engine's runtime (the engine registers them too).
+    { topic: names.journeyChangelog, records: ['nextact.Journey', 'nextact.Learner'] },
   ];
 }
 

@@ -5,7 +5,7 @@
  * `decisionTime` (wall clock) is the only non-deterministic input and is only stamped, never used
  * to decide.
  */
-import type { CustomerEvent, Decision, DecodedRecord } from '@nextact/core';
+import type { CustomerEvent, Decision, DecodedRecord, RecordName } from '@nextact/core';
 
 /** What a customer event or timer did to one customer's journey and the partition's learner. */
 export interface StepResult<J, L> {
@@ -25,7 +25,14 @@ export interface DecisionDomain<J, L> {
   nextTimer(journey: J): number | undefined;
   /** Fires a due timer. `at` is the stream time (max event time seen on the partition) that made it due. */
   onTimer(journey: J, learner: L, dueAt: number, decisionTime: number): StepResult<J, L>;
-  /** Journey and learner are stored as JSON in the changelog. */
+  /**
+   * The Avro schemas (in schemas/) that `serialiseJourney` / `serialiseLearner` write. Given, the
+   * runtime registers them for the changelog (BACKWARD_TRANSITIVE, like every other record) and
+   * frames each value in the Confluent wire format, so any Confluent client reads the changelog;
+   * the deserialisers then get the Avro body, or a value written before framing as it was. Absent,
+   * the values go to the changelog as the domain encodes them.
+   */
+  readonly stateSchemas?: { journey: RecordName; learner: RecordName };
   serialiseJourney(journey: J): Buffer;
   deserialiseJourney(bytes: Buffer): J;
   serialiseLearner(learner: L): Buffer;

@@ -1,6 +1,7 @@
 export * from './domain';
 export { createNbaDomain } from './nba';
 export { loadPolicy } from './policy/load';
+export * from './runtime/changelog';
 export * from './runtime/engine';
 export * from './runtime/errors';
 export * from './runtime/metrics';
@@ -9,5 +10,5 @@ export * from './runtime/restore';
 export * from './runtime/service';
 export * from './runtime/settings';
 export * from './runtime/store';
+export * from './runtime/stores';
 export * from './runtime/task';
-export * from './runtime/timers';

@@ -325,6 +325,7 @@ export function createNbaDomain(policy: Policy, options: NbaDomainOptions = {}):
       return { journey: j, learner, decision };
     },
 
+    stateSchemas: { journey: 'nextact.Journey', learner: 'nextact.Learner' },
     serialiseJourney,
     deserialiseJourney,
     serialiseLearner,

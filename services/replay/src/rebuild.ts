@@ -78,7 +78,7 @@ export async function runRebuild(ctx: ReplayContext, o: RebuildOptions): Promise
         if (o.outDir) writeFileSync(join(o.outDir, `${plan.partition}.json`), JSON.stringify(fold.snapshot(topic, plan.partition, plan.until)));
         if (o.verify) {
           const live = new PartitionFold(domain);
-          await live.restoreFromChangelog(ctx.kafka, ctx.admin, ctx.topics.journeyChangelog, plan.partition, ctx.logger);
+          await live.restoreFromChangelog(ctx.kafka, ctx.admin, ctx.codec, ctx.topics.journeyChangelog, plan.partition, ctx.logger);
           row.liveJourneys = live.journeys;
           const diffs = compareContents(plan.partition, fold.contents(), live.contents());
           row.differences = diffs.length;

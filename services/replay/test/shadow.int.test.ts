@@ -58,7 +58,7 @@ async function liveSnapshot() {
   const domain = createNbaDomain(loadPolicy(policyFile));
   for (let p = 0; p < 3; p++) {
     const fold = new PartitionFold(domain);
-    await fold.restoreFromChangelog(ctx.kafka, ctx.admin, stack.topics.journeyChangelog, p, silentLogger);
+    await fold.restoreFromChangelog(ctx.kafka, ctx.admin, ctx.codec, stack.topics.journeyChangelog, p, silentLogger);
     state[p] = [...fold.contents()].sort(([a], [b]) => (a < b ? -1 : 1));
   }
   return { topics, marks, groups, offsets, state };

@@ -14,9 +14,10 @@ describe('schema registration by several services starting at once', () => {
     const codecs = Array.from({ length: 4 }, () => codecFromConfig(config, silentLogger));
     const results = await Promise.all(codecs.map((c) => c.register(topicBindings(config.topicPrefix))));
     const first = [...results[0]!.entries()].sort();
-    // One subject per record of each topic (six customer events, the erasure request, the decision).
+    // One subject per record of each topic (six customer events, the erasure request, the decision,
+    // the journey and the learner on the changelog).
     expect(first.length).toBe(topicBindings(config.topicPrefix).reduce((n, b) => n + b.records.length, 0));
-    expect(first.length).toBe(8);
+    expect(first.length).toBe(10);
     for (const r of results) expect([...r.entries()].sort()).toEqual(first);
     for (const binding of topicBindings(config.topicPrefix)) {
       for (const record of binding.records) {

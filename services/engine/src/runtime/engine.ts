@@ -1,9 +1,9 @@
 /**
  * Group membership and task lifecycle, driven by the port's rebalance listener: revoked partitions
- * are released (checkpoint, producer closed) before the listener returns, new ones are opened
- * (producer init — fencing the old owner — then restore from checkpoint and changelog) before any
- * of their events are processed. On adapters that learn revocation only after rejoining
- * (`revokeBeforeReassign: false`, kafkajs) the new owner's producer init is what stops the old one.
+ * are released (their pending transaction committed, their store closed) before the listener
+ * returns, new ones are opened (stable committed offsets, then restore) before any of their events
+ * are processed. Exactly-once is v2 only (commit.ts): one transactional producer per instance,
+ * zombies fenced by KIP-447, so an adapter without `kip447` is refused at start.
  */
 import { join } from 'node:path';
 import {
@@ -27,11 +27,13 @@ import {
   topicNames,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
+import { ChangelogCodec } from './changelog';
 import { InstanceCommitter } from './commit';
 import { isFenced } from './errors';
 import { GlobalTable } from './global-table';
 import type { EngineMetrics } from './metrics';
 import { restorePartitions } from './restore';
+import { openPartitionState, type StoreKind } from './stores';
 import { PartitionTask, type TaskContext } from './task';
 
 export interface EngineOptions<J, L> {
@@ -43,8 +45,13 @@ export interface EngineOptions<J, L> {
   topicPrefix: string;
   groupId: string;
   instanceId: string;
-  /** Folder for local checkpoints (`<stateDir>/<group>/<partition>.json`); undefined disables them. */
+  /** Folder of the persistent stores (`<stateDir>/<group>/<partition>/`); needed by `store: 'lmdb'`. */
   stateDir?: string;
+  /** The store implementation (ENGINE_STORE); default memory. */
+  store?: StoreKind;
+  /** lmdb: decoded journeys kept on the heap per partition. */
+  storeCacheEntries?: number;
+  /** Least time between moves of a persistent store's changelog offset. */
   checkpointIntervalMs: number;
   /** Partitions processed in parallel by this instance. */
   concurrency: number;
@@ -56,31 +63,22 @@ export interface EngineOptions<J, L> {
   lagPollMs?: number;
   /** Wall-clock stream time for partitions without input this long (see PartitionTask.advanceIdle); undefined: off. */
   idleAdvanceMs?: number;
-  /**
-   * `v2`: one transactional producer per instance, one transaction per commit interval across the
-   * owned partitions, zombies fenced by KIP-447 (needs an adapter with `kip447`); `per-partition`:
-   * one transactional producer per input partition; `auto` (default): v2 when the adapter has KIP-447.
-   */
-  exactlyOnce?: ExactlyOnceMode;
   /** v2: the shared transaction commits this often (default 100 ms)... */
   commitIntervalMs?: number;
   /** ...or once this many output records wait (default 5,000). */
   commitMaxRecords?: number;
 }
 
-export type ExactlyOnceMode = 'auto' | 'v2' | 'per-partition';
-
-/** The exactly-once protocol an engine runs on a client; refuses v2 where the client lacks KIP-447. */
-export function resolveExactlyOnce(requested: ExactlyOnceMode, capabilities: KafkaCapabilities): 'v2' | 'per-partition' {
-  if (requested === 'per-partition') return 'per-partition';
-  if (capabilities.kip447) return 'v2';
-  if (requested === 'v2') {
-    throw new NextActError(
-      ErrorCodes.CONFIG_INVALID,
-      `ENGINE_EXACTLY_ONCE=v2 needs a Kafka client with KIP-447 (group-fenced transactional offset commits), which KAFKA_CLIENT=${capabilities.adapter} lacks: running it would not fence zombies. Set KAFKA_CLIENT=platformatic, or ENGINE_EXACTLY_ONCE=per-partition (one transactional producer per partition).`,
-    );
-  }
-  return 'per-partition';
+/**
+ * Exactly-once v2 needs KIP-447 (the offset commit carries the consumer's group metadata, so the
+ * coordinator fences a zombie). Without it nothing would stop a zombie's late commit: refused.
+ */
+export function requireKip447(capabilities: KafkaCapabilities): void {
+  if (capabilities.kip447) return;
+  throw new NextActError(
+    ErrorCodes.CONFIG_INVALID,
+    `the engine runs exactly-once v2, which needs a Kafka client with KIP-447 (group-fenced transactional offset commits); KAFKA_CLIENT=${capabilities.adapter} lacks it, so zombies would not be fenced. Set KAFKA_CLIENT=platformatic (the default); the gateway, sink and simulator run on either client.`,
+  );
 }
 
 interface Slot<J, L> {
@@ -93,8 +91,6 @@ export interface EngineStatus {
   instanceId: string;
   groupId: string;
   joined: boolean;
-  /** The exactly-once protocol running (see ENGINE_EXACTLY_ONCE). */
-  exactlyOnce?: 'v2' | 'per-partition';
   owned: number[];
   partitions: { partition: number; restored: boolean; journeys: number; nextOffset: string; streamTime: number }[];
 }
@@ -113,7 +109,8 @@ export class Engine<J, L> {
   private idleTicker?: NodeJS.Timeout;
   /** Consecutive failed opens per partition (backoff of the retry). */
   private readonly openFailures = new Map<number, number>();
-  private committer?: InstanceCommitter;
+  private committer!: InstanceCommitter;
+  private readonly changelog: ChangelogCodec<J, L>;
   /** The consumer's group metadata when the current assignment was learnt. */
   private assignedGroup?: GroupMetadata;
   /** Assignments and revocations, applied one at a time in the order the consumer reported them. */
@@ -123,13 +120,25 @@ export class Engine<J, L> {
 
   constructor(private readonly options: EngineOptions<J, L>) {
     this.topics = topicNames(options.topicPrefix);
+    this.changelog = new ChangelogCodec(
+      options.domain,
+      { codec: options.codec, topic: this.topics.journeyChangelog },
+      { reuseEncoded: (options.store ?? 'memory') !== 'memory' },
+    );
     this.log = options.logger.child({ component: 'engine', instance: options.instanceId, group: options.groupId });
   }
 
   async start(): Promise<void> {
     const o = this.options;
     // Before anything starts: an unsafe combination is refused, not run.
-    const mode = resolveExactlyOnce(o.exactlyOnce ?? 'auto', o.kafka.capabilities);
+    requireKip447(o.kafka.capabilities);
+    if ((o.store ?? 'memory') === 'lmdb' && !o.stateDir) {
+      throw new NextActError(
+        ErrorCodes.CONFIG_INVALID,
+        'ENGINE_STORE=lmdb keeps its stores in ENGINE_STATE_DIR, which is off: set a folder, or ENGINE_STORE=memory',
+      );
+    }
+    await this.changelog.register();
     this.admin = await o.kafka.admin();
     // The group's lag on every input partition, owned or not: any instance shows the whole group.
     this.lag = new LagPoller({
@@ -141,20 +150,18 @@ export class Engine<J, L> {
       report: (_topic, partition, lag) => o.metrics.consumerLag.set({ partition: String(partition) }, lag),
     });
     this.lag.start();
-    if (mode === 'v2') {
-      this.committer = new InstanceCommitter({
-        kafka: o.kafka,
-        transactionalId: `${o.groupId}-${o.instanceId}`,
-        groupMetadata: () => this.commitGroupMetadata(),
-        owns: (p) => this.owned.has(p),
-        intervalMs: o.commitIntervalMs ?? 100,
-        maxRecords: o.commitMaxRecords ?? 5_000,
-        logger: this.log,
-        metrics: o.metrics,
-      });
-      await this.committer.start();
-    }
-    this.log.info('exactly-once', { mode, adapter: o.kafka.capabilities.adapter });
+    this.committer = new InstanceCommitter({
+      kafka: o.kafka,
+      transactionalId: `${o.groupId}-${o.instanceId}`,
+      groupMetadata: () => this.commitGroupMetadata(),
+      owns: (p) => this.owned.has(p),
+      intervalMs: o.commitIntervalMs ?? 100,
+      maxRecords: o.commitMaxRecords ?? 5_000,
+      logger: this.log,
+      metrics: o.metrics,
+    });
+    await this.committer.start();
+    this.log.info('exactly-once v2', { adapter: o.kafka.capabilities.adapter });
     await this.startSideInputs();
     o.metrics.refreshLag = () => this.lag?.refresh() ?? Promise.resolve();
     const consumer = await o.kafka.consumer({
@@ -194,16 +201,15 @@ export class Engine<J, L> {
       instanceId: this.options.instanceId,
       groupId: this.options.groupId,
       joined: this.joined,
-      exactlyOnce: this.consumer ? (this.committer ? 'v2' : 'per-partition') : undefined,
       owned: [...this.owned].sort((a, b) => a - b),
       partitions: [...this.slots]
         .sort(([a], [b]) => a - b)
         .map(([partition, s]) => ({
           partition,
           restored: s.restored,
-          journeys: s.task.store.size,
+          journeys: s.restored && s.task.storeOpen ? s.task.store.size : 0,
           nextOffset: s.task.nextOffset,
-          streamTime: s.task.store.streamTime,
+          streamTime: s.restored && s.task.storeOpen ? s.task.store.streamTime : 0,
         })),
     };
   }
@@ -211,10 +217,10 @@ export class Engine<J, L> {
   /** Live store of an owned partition (tests and diagnostics). */
   storeOf(partition: number) {
     const slot = this.slots.get(partition);
-    return slot?.restored ? slot.task.store : undefined;
+    return slot?.restored && slot.task.storeOpen ? slot.task.store : undefined;
   }
 
-  /** Graceful: the current batches finish, then every partition is checkpointed and released. */
+  /** Graceful: the current batches finish, then every partition is released (its store closed). */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -223,7 +229,7 @@ export class Engine<J, L> {
     await this.consumer?.close().catch((err) => this.log.warn('consumer close failed', { err }));
     for (const table of this.sideInputs) table.close();
     await Promise.all([...this.slots].map(([p, slot]) => this.releaseSlot(p, slot, 'shutdown')));
-    await this.committer?.close();
+    await this.committer?.close(); // undefined when start was refused
     await this.lag?.stop();
     await this.admin?.close().catch(() => {});
     this.options.metrics.ownedPartitions.set(0);
@@ -253,12 +259,12 @@ export class Engine<J, L> {
     return this.assignedGroup ?? current;
   }
 
-  /** Revoked partitions are given up before the listener returns: checkpointed, their producers closed. */
+  /** Revoked partitions are given up before the listener returns: their pending transaction committed, their stores closed. */
   private onRevoked(partitions: TopicPartition[]): Promise<void> {
     const run = this.rebalancing.then(async () => {
       const gone = partitions.filter((tp) => tp.topic === this.topics.customerEvents).map((tp) => tp.partition);
       // v2: what the revoked partitions processed commits now, before another member gets them.
-      if (gone.length > 0) void this.committer?.flush();
+      if (gone.length > 0) void this.committer.flush();
       for (const p of gone) this.owned.delete(p);
       this.options.metrics.ownedPartitions.set(this.owned.size);
       if (gone.length > 0) this.log.info('partitions revoked', { partitions: gone });
@@ -297,10 +303,10 @@ export class Engine<J, L> {
   private async releaseSlot(partition: number, slot: Slot<J, L>, reason: string): Promise<void> {
     if (this.slots.get(partition) === slot) this.slots.delete(partition);
     await slot.ready.catch(() => {});
-    await slot.task.release(reason, { checkpoint: true });
+    await slot.task.release(reason);
   }
 
-  /** Opens tasks: all producers initialised (fencing), then one restore pass over their changelog partitions. */
+  /** Opens tasks: their stores opened and the group's offsets read stable, then one restore pass over their changelog partitions. */
   private open(partitions: number[]): void {
     const o = this.options;
     const ctx: TaskContext<J, L> = {
@@ -311,31 +317,33 @@ export class Engine<J, L> {
       logger: this.log,
       metrics: o.metrics,
       groupId: o.groupId,
-      groupMetadata: () => this.consumer!.groupMetadata(),
       topics: this.topics,
-      checkpointFile: (p) => (o.stateDir ? join(o.stateDir, o.groupId, `${p}.json`) : undefined),
+      changelog: this.changelog,
+      openState: (p) =>
+        openPartitionState(
+          { kind: o.store ?? 'memory', dir: o.stateDir ? join(o.stateDir, o.groupId) : undefined, cacheEntries: o.storeCacheEntries },
+          p,
+          this.changelog.journeyValues,
+        ),
       checkpointIntervalMs: o.checkpointIntervalMs,
-      instanceCommit: this.committer ? (c) => this.committer!.contribute(c) : undefined,
+      commit: (c) => this.committer.contribute(c),
     };
     const tasks = partitions.map((p) => new PartitionTask(ctx, p));
     const ready = (async () => {
-      // Per-partition: the producers' init fences the previous owners before anything is read.
-      // v2: a previous owner's transaction still holding offsets of these partitions must end first
-      // (it commits or is aborted), so the committed offsets are read stable, before the restore.
-      await Promise.all(tasks.map((t) => t.initProducer()));
-      const stable = this.committer
-        ? new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents, { requireStable: true })).map((g) => [g.partition, g.offset]))
-        : undefined;
+      await Promise.all(tasks.map((t) => t.openStore()));
+      // A previous owner's transaction still holding offsets of these partitions must end first (it
+      // commits or is aborted), so the committed offsets are read stable, before the restore.
+      const committed = new Map(
+        (await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents, { requireStable: true })).map((g) => [g.partition, g.offset]),
+      );
       const outcomes = await restorePartitions({
         kafka: o.kafka,
         admin: this.admin!,
         changelogTopic: this.topics.journeyChangelog,
-        items: tasks.map((t) => ({ partition: t.partition, store: t.store, checkpointFile: ctx.checkpointFile(t.partition) })),
+        items: tasks.map((t) => ({ partition: t.partition, store: t.store })),
         logger: this.log,
         metrics: o.metrics,
       });
-      // Read after the fence: the previous owner's last commit (if any) is in these offsets.
-      const committed = stable ?? new Map((await this.admin!.groupOffsets(o.groupId, this.topics.customerEvents)).map((g) => [g.partition, g.offset]));
       for (const t of tasks) {
         const outcome = outcomes.find((x) => x.partition === t.partition)!;
         t.markRestored(outcome.until, committed.get(t.partition) ?? '0');
@@ -358,7 +366,7 @@ export class Engine<J, L> {
           this.openFailures.set(task.partition, failures);
           this.log.error('opening partition failed; retrying', { partition: task.partition, failures, err });
           if (this.slots.get(task.partition) === slot) this.slots.delete(task.partition);
-          await task.release('open failed', { checkpoint: false });
+          await task.release('open failed');
         },
       );
     }
@@ -383,20 +391,16 @@ export class Engine<J, L> {
     const p = batch.partition;
     if (this.stopping) return; // not processed, not marked: the next owner gets it
     if (this.joined && !this.owned.has(p)) return; // fetched before a rebalance took it away
-    await this.waitUnblocked(p, batch);
+    await this.waitUnblocked(p);
     if (this.stopping || (this.joined && !this.owned.has(p))) return;
     let slot = this.slots.get(p);
     if (!slot) {
       this.open([p]);
       slot = this.slots.get(p)!;
     }
-    await this.awaitWithHeartbeat(slot.ready, batch);
+    await slot.ready;
     // Side inputs written before this batch was fetched apply to it (replay-stable model versions).
-    if (this.sideInputs.length > 0)
-      await this.awaitWithHeartbeat(
-        Promise.all(this.sideInputs.map((t) => t.catchUp())).then(() => {}),
-        batch,
-      );
+    if (this.sideInputs.length > 0) await Promise.all(this.sideInputs.map((t) => t.catchUp()));
     try {
       await slot.task.process(batch);
     } catch (err) {
@@ -425,28 +429,9 @@ export class Engine<J, L> {
     await Promise.all(this.sideInputs.map((t) => t.start()));
   }
 
-  /** Restores can outlast the session timeout; some clients (kafkajs) heartbeat only when asked to. */
-  private async awaitWithHeartbeat(promise: Promise<void>, batch: RecordBatch): Promise<void> {
-    let settled = false;
-    const watched = promise.then(
-      () => {
-        settled = true;
-      },
-      () => {
-        settled = true;
-      },
-    );
-    while (!settled) {
-      await Promise.race([watched, sleep(1_000)]);
-      if (!settled) await batch.heartbeat();
-    }
-    await promise;
-  }
-
-  private async waitUnblocked(partition: number, batch: RecordBatch): Promise<void> {
+  private async waitUnblocked(partition: number): Promise<void> {
     for (let until = this.blockedUntil.get(partition); until !== undefined && Date.now() < until; until = this.blockedUntil.get(partition)) {
       await sleep(Math.min(500, until - Date.now()));
-      await batch.heartbeat(); // throws on a rebalance, which is what we are waiting for
       if (!this.owned.has(partition)) return;
     }
     this.blockedUntil.delete(partition);

@@ -52,7 +52,7 @@ export class EngineMetrics {
     this.stateJourneys = new Gauge({ name: 'nextact_engine_state_journeys', help: 'Journeys held per owned partition.', labelNames: ['partition'], registers });
     this.restoreDuration = new Histogram({
       name: 'nextact_engine_restore_duration_seconds',
-      help: 'Time to restore a partition’s state (checkpoint plus changelog tail).',
+      help: 'Time to restore a partition’s state (from its store’s changelog offset, or the changelog’s start).',
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers,
     });

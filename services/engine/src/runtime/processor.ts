@@ -17,16 +17,15 @@ export interface EmittedDecision {
   triggerTimestamp: number;
 }
 
-/** What a batch did, for the transaction: which keys to write to the changelog and what to emit. */
+/** What a batch did, for the transaction: what to emit (changed journeys are the store's changes). */
 export interface BatchEffects {
   decisions: EmittedDecision[];
-  changed: Set<string>;
   learnerChanged: boolean;
   streamTimeChanged: boolean;
   timersFired: number;
 }
 
-export const emptyEffects = (): BatchEffects => ({ decisions: [], changed: new Set(), learnerChanged: false, streamTimeChanged: false, timersFired: 0 });
+export const emptyEffects = (): BatchEffects => ({ decisions: [], learnerChanged: false, streamTimeChanged: false, timersFired: 0 });
 
 export interface StepContext {
   /** Wall clock stamped on decisions only. */
@@ -56,7 +55,6 @@ export class Processor<J, L> {
     const result = this.domain.onEvent(this.store.journeys.get(customerId), this.store.learner, event, ctx.decisionTime);
     this.store.put(customerId, result.journey);
     this.store.learner = result.learner;
-    fx.changed.add(customerId);
     fx.learnerChanged = true;
     if (result.decision) fx.decisions.push({ decision: result.decision, triggerTimestamp: ctx.triggerTimestamp });
   }
@@ -78,7 +76,7 @@ export class Processor<J, L> {
         continue;
       }
       fx.timersFired++;
-      store.journeys.set(due.id, result.journey);
+      store.journeys.put(due.id, result.journey);
       const next = this.domain.nextTimer(result.journey);
       const again = next === due.due ? (refired.get(due.id) ?? 0) + 1 : 0;
       if (again > 0) refired.set(due.id, again);
@@ -87,7 +85,6 @@ export class Processor<J, L> {
       if (next !== undefined && !advances) this.onTimerError(due.id, new Error(`nextTimer ${next} does not advance past fired timer ${due.due}`));
       store.timers.set(due.id, advances ? next : undefined);
       store.learner = result.learner;
-      fx.changed.add(due.id);
       fx.learnerChanged = true;
       if (result.decision) fx.decisions.push({ decision: result.decision, triggerTimestamp: ctx.triggerTimestamp });
     }

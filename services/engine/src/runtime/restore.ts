@@ -1,18 +1,16 @@
 /**
- * Restores partition stores from the changelog before their events are processed: the local
- * checkpoint (if valid) and then the changelog tail after it, read_committed, up to the end offset
- * at the time of the read. Callers initialise the partition's transactional producer first, which
- * fences any previous owner, so the changelog read here is final.
+ * Restores partition stores from the changelog before their events are processed: from the
+ * offset a persistent store reflects (or the start), read_committed, up to the end offset at the
+ * time of the read. Callers read the group's committed offsets stable first, so no transaction of
+ * a previous owner is still open on these partitions: the changelog read here is final.
  */
 import type { KafkaAdmin, KafkaClient, Logger } from '@nextact/core';
 import type { EngineMetrics } from './metrics';
-import { type PartitionStore, readCheckpoint } from './store';
+import { type PartitionStore, type RestoredValue, TIMER_HEADER, timerFromHeader } from './store';
 
 export interface RestoreItem<J, L> {
   partition: number;
   store: PartitionStore<J, L>;
-  /** Checkpoint file, or undefined to always read the whole changelog partition. */
-  checkpointFile?: string;
 }
 
 export interface RestoreOutcome {
@@ -20,9 +18,13 @@ export interface RestoreOutcome {
   /** Changelog end offset the store now reflects (exclusive). */
   until: string;
   records: number;
-  fromCheckpoint: boolean;
+  /** The store already held state up to an offset, so only the tail after it was read. */
+  fromStore: boolean;
   seconds: number;
 }
+
+/** A persistent store makes restored records durable every this many keys, so the heap stays bounded. */
+const PERSIST_EVERY_KEYS = 50_000;
 
 export async function restorePartitions<J, L>(options: {
   kafka: KafkaClient;
@@ -37,44 +39,52 @@ export async function restorePartitions<J, L>(options: {
   const started = Date.now();
   const marks = new Map((await admin.watermarks(changelogTopic)).map((w) => [w.partition, w]));
   const ranges: { partition: number; from: string; until: string }[] = [];
-  const fromCheckpoint = new Set<number>();
+  const fromStore = new Set<number>();
   for (const item of items) {
-    item.store.clear();
     const mark = marks.get(item.partition);
-    let from = mark?.low ?? '0';
-    const cp = item.checkpointFile ? await readCheckpoint(item.checkpointFile) : undefined;
-    if (cp && mark && cp.topic === changelogTopic && cp.partition === item.partition && BigInt(cp.changelogOffset) <= BigInt(mark.high)) {
-      try {
-        item.store.loadSnapshot(cp);
-        from = BigInt(cp.changelogOffset) > BigInt(mark.low) ? cp.changelogOffset : mark.low;
-        fromCheckpoint.add(item.partition);
-      } catch (err) {
-        logger.warn('checkpoint unreadable; restoring from the whole changelog', { partition: item.partition, err });
-        item.store.clear();
-      }
-    } else if (cp) {
-      logger.warn('checkpoint does not match the changelog (recreated topic?); ignoring it', {
-        partition: item.partition,
-        checkpointOffset: cp.changelogOffset,
-        high: mark?.high,
-      });
+    const low = mark?.low ?? '0';
+    const high = mark?.high ?? '0';
+    const stored = item.store.stored()?.changelogOffset;
+    let from = low;
+    // Usable when inside the log: beyond its end the topic was recreated; below its start the
+    // records in between (tombstones among them) are gone.
+    if (stored !== undefined && BigInt(stored) <= BigInt(high) && BigInt(stored) >= BigInt(low)) {
+      from = stored;
+      fromStore.add(item.partition);
+    } else {
+      if (stored !== undefined)
+        logger.warn('store does not match the changelog (recreated topic?); restoring from its start', { partition: item.partition, stored, low, high });
+      item.store.clear();
     }
-    ranges.push({ partition: item.partition, from, until: mark?.high ?? '0' });
+    ranges.push({ partition: item.partition, from, until: high });
   }
-  logger.info('restore started', { changelogTopic, ranges, fromCheckpoint: [...fromCheckpoint] });
+  logger.info('restore started', { changelogTopic, ranges, fromStore: [...fromStore] });
 
-  // Latest value per key first, deserialised once at the end: superseded values cost no parsing.
-  const latest = new Map<number, Map<string, Buffer | null>>(items.map((i) => [i.partition, new Map()]));
+  // Latest value per key first, deserialised once: superseded values cost no parsing. A persistent
+  // store takes them in slices (durable with the offset after the slice's last record).
+  const byPartition = new Map(items.map((i) => [i.partition, i.store]));
+  const latest = new Map<number, Map<string, RestoredValue>>(items.map((i) => [i.partition, new Map()]));
+  const persistent = new Set(items.filter((i) => i.store.state.kind !== 'memory').map((i) => i.partition));
   let progressAt = Date.now();
   let total = 0;
   const counts = new Map<number, number>();
   const results = await kafka.readPartitions(
     changelogTopic,
     ranges.map(({ partition, from }) => ({ partition, from })),
-    (records) => {
+    async (records) => {
       for (const r of records) {
-        if (r.key !== null) latest.get(r.partition)!.set(r.key, r.value);
+        const pending = latest.get(r.partition)!;
+        if (r.key !== null) {
+          // An older schema version's value is resolved through the registry (rare, asynchronous).
+          const value = r.value === null ? null : byPartition.get(r.partition)!.values.normalise(r.value);
+          const bytes = value instanceof Promise ? await value : value;
+          pending.set(r.key, [bytes, timerFromHeader(r.headers[TIMER_HEADER])]);
+        }
         counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
+        if (pending.size >= PERSIST_EVERY_KEYS && persistent.has(r.partition)) {
+          byPartition.get(r.partition)!.applyChangelog(pending, (BigInt(r.offset) + 1n).toString());
+          pending.clear();
+        }
       }
       total += records.length;
       metrics?.restoredRecords.inc(records.length);
@@ -87,15 +97,9 @@ export async function restorePartitions<J, L>(options: {
   const seconds = (Date.now() - started) / 1000;
   const outcomes: RestoreOutcome[] = [];
   for (const item of items) {
-    for (const [key, value] of latest.get(item.partition) ?? []) item.store.applyChangelog(key, value);
-    const r = results.find((x) => x.partition === item.partition);
-    const outcome = {
-      partition: item.partition,
-      until: r?.until ?? marks.get(item.partition)?.high ?? '0',
-      records: counts.get(item.partition) ?? 0,
-      fromCheckpoint: fromCheckpoint.has(item.partition),
-      seconds,
-    };
+    const until = results.find((x) => x.partition === item.partition)?.until ?? marks.get(item.partition)?.high ?? '0';
+    item.store.applyChangelog(latest.get(item.partition) ?? [], until);
+    const outcome = { partition: item.partition, until, records: counts.get(item.partition) ?? 0, fromStore: fromStore.has(item.partition), seconds };
     metrics?.restoreDuration.observe(seconds);
     outcomes.push(outcome);
     logger.info('partition restored', { ...outcome, journeys: item.store.size, streamTime: item.store.streamTime });

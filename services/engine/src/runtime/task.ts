@@ -1,11 +1,12 @@
 /**
- * One owned input partition: its store, its transactional producer and the per-batch transaction
- * (changelog writes + decisions + dead letters + consumed offset, all or nothing).
+ * One owned input partition: its store and its part of the instance's transaction (changelog
+ * writes + decisions + dead letters + consumed offset, all or nothing; see commit.ts).
  *
- * State is changed in place while a batch is applied and only becomes durable with the commit.
- * If the transaction fails for any reason the task is released (its in-memory state discarded)
- * and the batch re-delivered; the next task for the partition restores from checkpoint and
- * changelog, which hold exactly what was committed.
+ * State is changed in the store while a batch is applied and only becomes durable with the
+ * commit: first the Kafka transaction, then (persistent store) the store's own write with the
+ * changelog offset it reflects. If the transaction fails for any reason the task is released (its
+ * uncommitted state discarded) and the batch re-delivered; the next task for the partition restores
+ * from what the store made durable and the changelog after it, which hold exactly what was committed.
  */
 import {
   type ConsumedRecord,
@@ -15,7 +16,6 @@ import {
   deadLetterRecord,
   ErrorCodes,
   errorMessage,
-  type GroupMetadata,
   type KafkaAdmin,
   type KafkaClient,
   type Logger,
@@ -24,14 +24,15 @@ import {
   type RecordBatch,
   type RecordCodec,
   type TopicNames,
-  type TransactionalProducer,
 } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
+import type { ChangelogCodec } from './changelog';
 import type { Contribution } from './commit';
 import { StaleBatchError, TaskReleasedError } from './errors';
 import { type EngineMetrics, gateResults } from './metrics';
 import { type BatchEffects, emptyEffects, Processor } from './processor';
-import { encodeStreamTime, isReservedKey, LEARNER_KEY, PartitionStore, STREAM_TIME_KEY, writeCheckpoint } from './store';
+import { encodeStreamTime, isReservedKey, LEARNER_KEY, PartitionStore, STREAM_TIME_KEY, TIMER_HEADER, timerHeader } from './store';
+import type { PartitionState } from './stores';
 
 export interface TaskContext<J, L> {
   kafka: KafkaClient;
@@ -41,17 +42,15 @@ export interface TaskContext<J, L> {
   logger: Logger;
   metrics: EngineMetrics;
   groupId: string;
-  /** The consumer's group metadata as of now: what a transactional offset commit carries (KIP-447). */
-  groupMetadata(): GroupMetadata;
   topics: TopicNames;
-  /** Checkpoint file of a partition; undefined disables checkpoints. */
-  checkpointFile(partition: number): string | undefined;
+  /** Journey and learner values as the changelog carries them (registry-framed). */
+  changelog: ChangelogCodec<J, L>;
+  /** Opens the partition's state on the configured store (ENGINE_STORE). */
+  openState(partition: number): Promise<PartitionState<J>>;
+  /** Least time between moves of a persistent store's changelog offset (each costs a watermark read). */
   checkpointIntervalMs: number;
-  /**
-   * Exactly-once v2: the instance's shared transaction (commit.ts) instead of this task's own
-   * transactional producer. Undefined: one producer per partition, fenced by its transactional id.
-   */
-  instanceCommit?: (c: Contribution) => Promise<void>;
+  /** Adds this task's results to the instance's transaction (commit.ts); resolves once it committed. */
+  commit: (c: Contribution) => Promise<void>;
 }
 
 export type DeadLetterReason = 'decode-failed' | 'unknown-record' | 'key-mismatch' | 'reserved-key' | 'processing-failed' | 'decision-invalid';
@@ -60,17 +59,16 @@ type Item = { record: ConsumedRecord; event: CustomerEvent } | { record: Consume
 
 const eventNames = new Set<string>(customerEventNames);
 
-/** Transactional id per input partition: the new owner's init fences the old one (no KIP-447 in kafkajs). */
-export const transactionalIdFor = (groupId: string, topic: string, partition: number): string => `${groupId}-${topic}-${partition}`;
-
 export class PartitionTask<J, L> {
-  readonly store: PartitionStore<J, L>;
-  private readonly processor: Processor<J, L>;
+  private opened?: { store: PartitionStore<J, L>; processor: Processor<J, L> };
   private readonly log: Logger;
-  private producer?: TransactionalProducer;
   /** Next input offset to process: everything below is reflected in the store. */
   private next = 0n;
-  /** A changelog offset taken before a successful commit: safe to replay from for the current store. */
+  /**
+   * The changelog offset a persistent store records with its contents: everything below it is in
+   * the store. It is the changelog's end read before a transaction of ours that then committed
+   * (see docs/stores.md), or the end the restore reached.
+   */
   private safeChangelogOffset = '0';
   private candidateChangelogOffset?: string;
   private lastCheckpointAt = Date.now();
@@ -85,13 +83,35 @@ export class PartitionTask<J, L> {
     private readonly ctx: TaskContext<J, L>,
     readonly partition: number,
   ) {
-    this.store = new PartitionStore(ctx.domain);
     this.log = ctx.logger.child({ partition });
-    this.processor = new Processor(ctx.domain, this.store, (customerId, err) => this.log.error('timer failed; timer dropped', { customerId, err }));
   }
 
-  get transactionalId(): string {
-    return transactionalIdFor(this.ctx.groupId, this.ctx.topics.customerEvents, this.partition);
+  /** The partition's store (once opened). */
+  get store(): PartitionStore<J, L> {
+    if (!this.opened) throw new TaskReleasedError(this.partition, 'store not open');
+    return this.opened.store;
+  }
+
+  get storeOpen(): boolean {
+    return this.opened !== undefined && this.state !== 'released';
+  }
+
+  private get processor(): Processor<J, L> {
+    return this.opened!.processor;
+  }
+
+  /** Step 1 of opening: the store as the previous task of this partition left it durable (persistent) or empty. */
+  async openStore(): Promise<void> {
+    const state = await this.ctx.openState(this.partition);
+    if (this.state === 'released') {
+      await state.close();
+      return;
+    }
+    const store = new PartitionStore(this.ctx.domain, state, this.ctx.changelog);
+    this.opened = {
+      store,
+      processor: new Processor(this.ctx.domain, store, (customerId, err) => this.log.error('timer failed; timer dropped', { customerId, err })),
+    };
   }
 
   get nextOffset(): string {
@@ -102,30 +122,15 @@ export class PartitionTask<J, L> {
     return this.state === 'released';
   }
 
-  /** Step 1 of opening: the producer's init bumps the epoch, so a previous owner can no longer commit (not with v2's shared producer). */
-  async initProducer(): Promise<void> {
-    if (this.ctx.instanceCommit) return;
-    this.producer = await this.ctx.kafka.transactionalProducer(this.transactionalId);
-  }
-
-  /** One transaction of this partition's results: its own producer's, or its part of the instance's (v2). */
+  /** This partition's results as its part of the instance's transaction. */
   private async commitResults(records: OutgoingRecord[], next: string | undefined, stillOwned: () => boolean): Promise<void> {
     const { ctx } = this;
     const position = next === undefined ? undefined : { topic: ctx.topics.customerEvents, partition: this.partition, offset: next };
-    if (ctx.instanceCommit) {
-      if (!stillOwned()) throw new StaleBatchError(this.partition);
-      await ctx.instanceCommit({ partition: this.partition, records, next: position });
-      return;
-    }
-    await this.producer!.transact(async (tx) => {
-      await tx.send(records); // core cuts it into chunks below message.max.bytes
-      if (!position) return;
-      if (!stillOwned()) throw new StaleBatchError(this.partition);
-      await tx.commitConsumed(ctx.groupMetadata(), [position]);
-    });
+    if (!stillOwned()) throw new StaleBatchError(this.partition);
+    await ctx.commit({ partition: this.partition, records, next: position });
   }
 
-  /** Step 2 (after restore): the store reflects the changelog up to `changelogUntil`; `committedNext` is the group's position. */
+  /** Step 3 (after restore): the store reflects the changelog up to `changelogUntil`; `committedNext` is the group's position. */
   markRestored(changelogUntil: string, committedNext: string): void {
     this.safeChangelogOffset = changelogUntil;
     const n = BigInt(committedNext);
@@ -149,9 +154,9 @@ export class PartitionTask<J, L> {
     return this.exclusive(() => this.advanceIdleLocked(now, idleMs));
   }
 
-  /** Gives the partition up: optional checkpoint (only of committed state), then the producer closes. */
-  release(reason: string, options: { checkpoint: boolean }): Promise<void> {
-    return this.exclusive(() => this.releaseLocked(reason, options));
+  /** Gives the partition up: the store closes, dropping what no transaction committed. */
+  release(reason: string): Promise<void> {
+    return this.exclusive(() => this.releaseLocked(reason));
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -160,15 +165,14 @@ export class PartitionTask<J, L> {
     return run;
   }
 
-  private async releaseLocked(reason: string, options: { checkpoint: boolean }): Promise<void> {
+  private async releaseLocked(reason: string): Promise<void> {
     if (this.state === 'released') return;
-    const wasReady = this.state === 'ready';
     this.state = 'released';
     this.releaseReason = reason;
-    if (options.checkpoint && wasReady) await this.writeCheckpoint().catch((err) => this.log.warn('checkpoint on release failed', { err }));
-    await this.producer?.close().catch((err) => this.log.warn('producer close failed', { err }));
+    const journeys = this.opened?.store.size;
+    await this.opened?.store.close().catch((err) => this.log.warn('store close failed', { err }));
     this.ctx.metrics.dropPartition(this.partition);
-    this.log.info('partition released', { reason, nextOffset: this.nextOffset, journeys: this.store.size });
+    this.log.info('partition released', { reason, nextOffset: this.nextOffset, journeys });
     this.onReleased(this, reason);
   }
 
@@ -186,11 +190,11 @@ export class PartitionTask<J, L> {
     try {
       await this.commitResults(out.records, undefined, () => true);
     } catch (err) {
-      if (!this.ctx.instanceCommit) this.ctx.metrics.transactions.inc({ result: 'abort' });
       this.log.warn('idle timer transaction aborted; state discarded', { streamTime: target, err });
-      await this.releaseLocked('transaction aborted', { checkpoint: false });
+      await this.releaseLocked('transaction aborted');
       throw err;
     }
+    this.persist();
     this.log.debug('stream time advanced on an idle partition', { streamTime: target, timersFired: fx.timersFired });
     this.recordMetrics(fx, out.decisions, [], new Map(), Date.now());
   }
@@ -199,8 +203,10 @@ export class PartitionTask<J, L> {
     if (this.state !== 'ready') throw new TaskReleasedError(this.partition, this.releaseReason || this.state);
     const { ctx } = this;
     const last = batch.records.at(-1);
-    // Records below the committed position were already applied (a previous owner committed them
-    // after our consumer fetched its offsets): skipping them is what KIP-447 would do for us.
+    // Records below the committed position were already applied: a previous owner committed them
+    // after our consumer fetched its positions. Still needed with KIP-447: the default adapter
+    // (platformatic) reads a new assignment's fetch positions without require_stable, so they can
+    // predate the previous owner's last transaction; the task's position is read stable (engine.ts).
     const fresh = batch.records.filter((r) => BigInt(r.offset) >= this.next);
     if (!last || fresh.length === 0) {
       if (last) batch.markProcessed(last.offset);
@@ -211,10 +217,10 @@ export class PartitionTask<J, L> {
     const items: Item[] = [];
     for (const r of fresh) items.push(await this.decode(r));
     if (!batch.stillOwned()) {
-      await this.releaseLocked('stale batch', { checkpoint: true });
+      await this.releaseLocked('stale batch');
       throw new StaleBatchError(this.partition);
     }
-    if (ctx.checkpointFile(this.partition) && this.candidateChangelogOffset === undefined && this.checkpointDue()) {
+    if (this.store.state.kind !== 'memory' && this.candidateChangelogOffset === undefined && this.checkpointDue()) {
       const mark = (await ctx.admin.watermarks(ctx.topics.journeyChangelog)).find((w) => w.partition === this.partition);
       this.candidateChangelogOffset = mark?.high;
     }
@@ -245,9 +251,8 @@ export class PartitionTask<J, L> {
     try {
       await this.commitResults(out.records, nextOffset, () => batch.stillOwned());
     } catch (err) {
-      if (!ctx.instanceCommit) ctx.metrics.transactions.inc({ result: 'abort' });
       this.log.warn('batch transaction aborted; state discarded, batch will be re-delivered', { firstOffset: fresh[0]!.offset, lastOffset: last.offset, err });
-      await this.releaseLocked('transaction aborted', { checkpoint: false });
+      await this.releaseLocked('transaction aborted');
       throw err;
     }
 
@@ -258,8 +263,9 @@ export class PartitionTask<J, L> {
     if (this.candidateChangelogOffset !== undefined) {
       this.safeChangelogOffset = this.candidateChangelogOffset;
       this.candidateChangelogOffset = undefined;
-      if (this.checkpointDue()) await this.writeCheckpoint().catch((err) => this.log.warn('checkpoint failed', { err }));
+      this.lastCheckpointAt = committedAt;
     }
+    this.persist();
     this.recordMetrics(fx, out.decisions, dead, eventCounts, committedAt);
   }
 
@@ -285,12 +291,22 @@ export class PartitionTask<J, L> {
     const { ctx, partition } = this;
     const records: OutgoingRecord[] = [];
     // Changelog: the latest value of each key changed in this batch, on the co-partitioned partition.
-    for (const id of fx.changed) {
-      const journey = this.store.journeys.get(id);
-      records.push({ topic: ctx.topics.journeyChangelog, key: id, partition, value: journey === undefined ? null : ctx.domain.serialiseJourney(journey) });
+    const journeys = this.store.journeys;
+    for (const [id, journey] of journeys.changes()) {
+      records.push(
+        journey === undefined
+          ? { topic: ctx.topics.journeyChangelog, key: id, partition, value: null }
+          : {
+              topic: ctx.topics.journeyChangelog,
+              key: id,
+              partition,
+              value: ctx.changelog.journey(journey),
+              headers: { [TIMER_HEADER]: timerHeader(this.store.timers.dueOf(id)) },
+            },
+      );
     }
-    if (fx.learnerChanged)
-      records.push({ topic: ctx.topics.journeyChangelog, key: LEARNER_KEY, partition, value: ctx.domain.serialiseLearner(this.store.learner) });
+    journeys.clearChanges();
+    if (fx.learnerChanged) records.push({ topic: ctx.topics.journeyChangelog, key: LEARNER_KEY, partition, value: ctx.changelog.learner(this.store.learner) });
     if (fx.streamTimeChanged)
       records.push({ topic: ctx.topics.journeyChangelog, key: STREAM_TIME_KEY, partition, value: encodeStreamTime(this.store.streamTime) });
 
@@ -331,7 +347,6 @@ export class PartitionTask<J, L> {
   ): void {
     const m = this.ctx.metrics;
     const p = String(this.partition);
-    if (!this.ctx.instanceCommit) m.transactions.inc({ result: 'commit' }); // v2: the instance's committer counts its transactions
     for (const [type, n] of eventCounts) m.events.inc({ type }, n);
     for (const { decision, triggerTimestamp } of decisions) {
       m.decisions.inc({ action: decision.actionId, arm: decision.experimentArm, deliver: String(decision.deliver) });
@@ -347,15 +362,17 @@ export class PartitionTask<J, L> {
     return Date.now() - this.lastCheckpointAt >= this.ctx.checkpointIntervalMs;
   }
 
-  private async writeCheckpoint(): Promise<void> {
-    const file = this.ctx.checkpointFile(this.partition);
-    if (!file) return;
-    const started = Date.now();
-    await writeCheckpoint(
-      file,
-      this.store.snapshot({ topic: this.ctx.topics.journeyChangelog, partition: this.partition, changelogOffset: this.safeChangelogOffset }),
-    );
-    this.lastCheckpointAt = Date.now();
-    this.log.debug('checkpoint written', { file, changelogOffset: this.safeChangelogOffset, journeys: this.store.size, ms: Date.now() - started });
+  /**
+   * After a committed transaction: a persistent store writes what changed with the safe changelog
+   * offset. A failure here loses nothing (the changelog has it): the task is released and reopens
+   * from what the store holds.
+   */
+  private persist(): void {
+    try {
+      this.store.commit(this.safeChangelogOffset);
+    } catch (err) {
+      this.log.error('store commit failed; the partition reopens from its store and the changelog', { err });
+      void this.releaseLocked('store commit failed');
+    }
   }
 }

@@ -1,11 +1,13 @@
 /**
  * The engine's partition lifecycle on the in-memory Kafka adapter, no broker: assignment and
  * revocation through the rebalance listener, reopening after a failed transaction, and fencing of a
- * zombie instance — each checked for exactly-once against the reference fold. Run both with the
- * adapter's KIP-447 and cooperative rebalancing and without them (as kafkajs behaves).
+ * zombie instance — each checked for exactly-once against the reference fold. Run with cooperative
+ * rebalancing and with eager rebalancing learnt after the join (as platformatic's classic protocol
+ * behaves); an adapter without KIP-447 (as kafkajs) is refused.
  */
 import { ErrorCodes, type KafkaClient, NextActError, sleep, type TransactionalProducer } from '@nextact/core';
 import type { Engine } from '../../src/runtime/engine';
+import { storeKinds } from '../../src/runtime/stores';
 import { type CounterJourney, type CounterLearner, fakeDomain } from './fake-domain';
 import { counterTotal, makeEvents, produceEvents, startEngine, storeText, verifyRun, waitCaughtUp, waitFor } from './helpers';
 import { memoryCodec, memoryStack } from './memory-stack';
@@ -14,21 +16,16 @@ jest.setTimeout(30_000);
 
 type Run = Awaited<ReturnType<typeof startEngine<CounterJourney, CounterLearner>>>;
 
-const variants = [
-  { name: 'kip447, cooperative: exactly-once v2', options: {}, mode: 'v2' as const },
+const variants = storeKinds.flatMap((store) => [
+  { name: `cooperative, ENGINE_STORE=${store}`, options: {}, store },
   {
-    name: 'no kip447, eager, revocation learnt after the join (as kafkajs): per-partition producers',
-    options: { kip447: false, cooperativeRebalance: false, revokeBeforeReassign: false },
-    mode: 'per-partition' as const,
+    name: `eager, revocation learnt after the join (as platformatic), ENGINE_STORE=${store}`,
+    options: { cooperativeRebalance: false, revokeBeforeReassign: false },
+    store,
   },
-  {
-    name: 'kip447, eager, revocation learnt after the join (as platformatic): exactly-once v2',
-    options: { kip447: true, cooperativeRebalance: false, revokeBeforeReassign: false },
-    mode: 'v2' as const,
-  },
-];
+]);
 
-describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode }) => {
+describe.each(variants)('engine on the memory adapter ($name)', ({ options, store }) => {
   const running: Run[] = [];
   afterEach(async () => {
     for (const r of running.splice(0)) await r.engine.stop();
@@ -43,18 +40,15 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode
       const groupId = `${stack.prefix}engine`;
       const events = makeEvents(1200, 40, 5);
       await produceEvents(stack, events.slice(0, 400));
-      const a = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka: stack.cluster.client() });
+      const a = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka: stack.cluster.client(), store });
       running.push(a);
       await waitFor('a owns all and is ready', () => owned(a.engine).length === 4 && a.engine.readiness().ready, 10_000);
-      const b = await startEngine(stack, domain, { groupId, instanceId: 'b', kafka: stack.cluster.client() });
+      const b = await startEngine(stack, domain, { groupId, instanceId: 'b', kafka: stack.cluster.client(), store });
       running.push(b);
       await waitFor('a and b share', () => owned(a.engine).length === 2 && owned(b.engine).length === 2 && b.engine.readiness().ready, 10_000);
       expect([...owned(a.engine), ...owned(b.engine)].sort()).toEqual([0, 1, 2, 3]);
-      expect(a.engine.status().exactlyOnce).toBe(mode);
-      // v2: one producer per instance; per-partition: one per input partition.
-      const ids = stack.cluster.transactionalIds();
-      if (mode === 'v2') expect(ids).toEqual([`${groupId}-a`, `${groupId}-b`]);
-      else expect(ids).toEqual([0, 1, 2, 3].map((p) => `${groupId}-${stack.topics.customerEvents}-${p}`));
+      // One transactional producer per instance, none per partition.
+      expect(stack.cluster.transactionalIds()).toEqual([`${groupId}-a`, `${groupId}-b`]);
       await produceEvents(stack, events.slice(400, 900));
       await sleep(100);
       await a.engine.stop();
@@ -77,7 +71,7 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode
       const groupId = `${stack.prefix}engine`;
       const events = makeEvents(600, 20, 9);
       const kafka = failingOnce(stack.cluster.client(), 2);
-      const a = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka });
+      const a = await startEngine(stack, domain, { groupId, instanceId: 'a', kafka, store });
       running.push(a);
       await produceEvents(stack, events);
       await waitCaughtUp(stack, groupId, 15_000);
@@ -115,6 +109,7 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode
         kafka: stack.cluster.client(),
         codec: zombieCodec,
         fencedBackoffMs: 200,
+        store,
       });
       running.push(zombie);
       await produceEvents(stack, events.slice(0, 300));
@@ -127,7 +122,7 @@ describe.each(variants)('engine on the memory adapter ($name)', ({ options, mode
       const [member] = (await admin.describeGroup(groupId)).members;
       await admin.close();
       await stack.cluster.expireMember(groupId, member!.memberId);
-      const successor = await startEngine(stack, domain, { groupId, instanceId: 'successor', kafka: stack.cluster.client() });
+      const successor = await startEngine(stack, domain, { groupId, instanceId: 'successor', kafka: stack.cluster.client(), store });
       running.push(successor);
       await waitFor('the successor to own both partitions', () => owned(successor.engine).length === 2 && successor.engine.readiness().ready, 10_000);
       await produceEvents(stack, events.slice(500));
@@ -200,12 +195,16 @@ describe('exactly-once v2 on the memory adapter', () => {
     }
   });
 
-  it('refuses v2 on a client without KIP-447, naming the variables', async () => {
-    const stack = await memoryStack('v2-refused', 2, { kip447: false });
+  it('refuses to start on a client without KIP-447 (as kafkajs), naming KAFKA_CLIENT, before joining the group', async () => {
+    const stack = await memoryStack('v2-refused', 2, { kip447: false, cooperativeRebalance: false, revokeBeforeReassign: false });
     try {
-      await expect(
-        startEngine(stack, fakeDomain(), { groupId: `${stack.prefix}engine`, instanceId: 'a', kafka: stack.cluster.client(), exactlyOnce: 'v2' }),
-      ).rejects.toThrow(/ENGINE_EXACTLY_ONCE=v2 needs a Kafka client with KIP-447[\s\S]*KAFKA_CLIENT=memory/);
+      const started = startEngine(stack, fakeDomain(), { groupId: `${stack.prefix}engine`, instanceId: 'a', kafka: stack.cluster.client() });
+      await expect(started).rejects.toMatchObject({ code: ErrorCodes.CONFIG_INVALID, retriable: false });
+      await expect(started).rejects.toThrow(/needs a Kafka client with KIP-447[\s\S]*KAFKA_CLIENT=memory lacks it/);
+      expect(stack.cluster.transactionalIds()).toEqual([]);
+      const admin = await stack.kafka.admin();
+      expect((await admin.listGroups()).includes(`${stack.prefix}engine`)).toBe(false);
+      await admin.close();
     } finally {
       await stack.cleanup();
     }

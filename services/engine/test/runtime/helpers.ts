@@ -249,7 +249,7 @@ export async function foldLog<J, L>(stack: TestStack, domain: DecisionDomain<J, 
 
 /** A store's content as comparable text (journeys sorted by id, learner, stream time). */
 export function storeText<J, L>(domain: DecisionDomain<J, L>, store: PartitionStore<J, L>): string {
-  const journeys = [...store.journeys].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, j]) => [id, domain.serialiseJourney(j).toString('base64')]);
+  const journeys = [...store.journeys.range()].map(([id, j]) => [id, domain.serialiseJourney(j).toString('base64')]);
   return JSON.stringify({ journeys, learner: domain.serialiseLearner(store.learner).toString('base64'), streamTime: store.streamTime });
 }
 
@@ -277,7 +277,8 @@ export async function startEngine<J, L>(
     logger: stack.logger.child({ instance: options.instanceId }),
     metrics,
     topicPrefix: stack.prefix,
-    stateDir: stack.stateDir,
+    // Each instance its own folder, as separate machines have.
+    stateDir: join(stack.stateDir, options.instanceId),
     checkpointIntervalMs: 1_000,
     concurrency: stack.config.partitions,
     sessionTimeoutMs: 6_000,
@@ -351,6 +352,16 @@ export function spawnEngineChild(stack: TestStack, instanceId: string, extraEnv:
 export async function httpGet(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.text() };
+}
+
+/** The changelog's watermarks per partition. */
+export async function changelogMarks(stack: TestStack) {
+  const admin = await stack.kafka.admin();
+  try {
+    return await admin.watermarks(stack.topics.journeyChangelog);
+  } finally {
+    await admin.close();
+  }
 }
 
 /** Sum of the group's committed offsets (progress indicator). */

@@ -42,6 +42,7 @@ export function memoryCodec(options: { beforeDecode?: () => Promise<void> } = {}
       return { name, schemaId: buffer.readInt32BE(1), value: avroType(name).fromBuffer(buffer.subarray(5)) } as DecodedRecord;
     },
     register: async () => new Map<string, number>(),
+    schemaId: (_topic: string, record: RecordName) => names.indexOf(record) + 1,
   };
   return codec as unknown as RecordCodec;
 }

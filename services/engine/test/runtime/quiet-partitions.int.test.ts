@@ -65,17 +65,18 @@ describe('engine runtime: quiet partitions', () => {
     await waitCaughtUp(stack, groupId);
     await first.engine.stop();
 
-    // The next owner's first restore fails (its first journey read throws); no input follows.
+    // The next owner's first restore fails (its learner read throws: journeys carry their timer and
+    // are not decoded by a restore); no input follows.
     let failures = 0;
     const base = fakeDomain();
     const flaky = {
       ...base,
-      deserialiseJourney: (bytes: Buffer) => {
+      deserialiseLearner: (bytes: Buffer) => {
         if (failures === 0) {
           failures++;
           throw new Error('restore failed once on purpose');
         }
-        return base.deserialiseJourney(bytes);
+        return base.deserialiseLearner(bytes);
       },
     };
     const second = await startEngine(stack, flaky, { groupId, instanceId: 'open-b', stateDir: undefined });

@@ -1,19 +1,20 @@
 /**
  * Rebalance: two instances share the group, then one stops; the survivor restores the moved
- * partitions from the changelog (separate state folders: no shared checkpoint) and no decision is
+ * partitions from the changelog (separate state folders: no shared store) and no decision is
  * lost or duplicated.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '@nextact/core';
+import { storeKinds } from '../../src/runtime/stores';
 import { type CounterJourney, type CounterLearner, fakeDomain } from './fake-domain';
 import { counterTotal, makeEvents, produceEvents, startEngine, storeText, useTestStack, verifyRun, waitCaughtUp, waitFor } from './helpers';
 
 jest.setTimeout(85_000);
 
-describe('engine runtime: rebalance', () => {
-  const stack = useTestStack('rebalance', 4);
+describe.each(storeKinds)('engine runtime: rebalance (ENGINE_STORE=%s)', (store) => {
+  const stack = useTestStack(`rebalance-${store}`, 4);
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -28,11 +29,11 @@ describe('engine runtime: rebalance', () => {
     dirs.push(dirA, dirB);
 
     await produceEvents(stack, events.slice(0, 600));
-    const a = await startEngine(stack, domain, { groupId, instanceId: 'rb-a', stateDir: dirA });
+    const a = await startEngine(stack, domain, { groupId, instanceId: 'rb-a', stateDir: dirA, store });
     let bRun: Awaited<ReturnType<typeof startEngine<CounterJourney, CounterLearner>>> | undefined;
     try {
       await waitFor('a ready with all partitions', () => a.engine.readiness().ready && a.engine.status().owned.length === 4);
-      const started = await startEngine(stack, domain, { groupId, instanceId: 'rb-b', stateDir: dirB });
+      const started = await startEngine(stack, domain, { groupId, instanceId: 'rb-b', stateDir: dirB, store });
       bRun = started;
       const bEngine = started.engine;
       await waitFor(

@@ -1,8 +1,11 @@
 /**
- * Due-timer index of one partition: each customer has at most one pending timer (the domain's
- * `nextTimer`). A binary min-heap ordered by (due, customerId) finds due timers without scanning
- * all journeys; replaced timers are left in the heap and skipped when they surface (lazy deletion).
+ * The in-memory due-timer index: a binary min-heap ordered by (due, customerId) finds due timers
+ * without scanning all journeys; replaced timers are left in the heap and skipped when they surface
+ * (lazy deletion). The lmdb store keeps its committed timers on disk and uses this one for the
+ * timers set since its last commit.
  */
+import type { TimerIndex } from './types';
+
 interface Entry {
   due: number;
   id: string;
@@ -10,7 +13,7 @@ interface Entry {
 
 const before = (a: Entry, b: Entry): boolean => a.due < b.due || (a.due === b.due && a.id < b.id);
 
-export class TimerIndex {
+export class MemoryTimerIndex implements TimerIndex {
   private readonly dueById = new Map<string, number>();
   private heap: Entry[] = [];
 
@@ -22,7 +25,6 @@ export class TimerIndex {
     return this.dueById.get(id);
   }
 
-  /** Sets (or clears, with undefined) a customer's pending timer. */
   set(id: string, due: number | undefined): void {
     const current = this.dueById.get(id);
     if (current === due) return;
@@ -36,17 +38,20 @@ export class TimerIndex {
     if (this.heap.length > 2 * this.dueById.size + 1024) this.rebuild();
   }
 
-  /** The earliest pending due time, if any. */
   nextDue(): number | undefined {
+    return this.peek()?.due;
+  }
+
+  /** The earliest pending timer, left in place. */
+  peek(): { id: string; due: number } | undefined {
     for (;;) {
       const top = this.heap[0];
       if (!top) return undefined;
-      if (this.dueById.get(top.id) === top.due) return top.due;
+      if (this.dueById.get(top.id) === top.due) return top;
       this.pop(); // replaced or cleared
     }
   }
 
-  /** Removes and returns the earliest timer due at or before `time`, in (due, id) order. */
   popDue(time: number): { id: string; due: number } | undefined {
     for (;;) {
       const top = this.heap[0];

@@ -8,6 +8,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { avroType, type CustomerEvent, partitionForKey, schemas, subjectFor } from '@nextact/core';
 import { Type } from 'avsc';
+import { JOURNEY_SCHEMA_VERSION } from '../../src/journey/state';
 import { createNbaDomain } from '../../src/nba';
 import { LEARNER_KEY, STREAM_TIME_KEY } from '../../src/runtime/store';
 import { storeKinds } from '../../src/runtime/stores';
@@ -74,7 +75,7 @@ describe.each(storeKinds)('engine runtime: registry-framed changelog (ENGINE_STO
         } else {
           journeys++;
           expect(value.customerId).toBe(r.key);
-          expect(value.v).toBe(2);
+          expect(value.v).toBe(JOURNEY_SCHEMA_VERSION);
         }
       }
     }

@@ -1,22 +1,9 @@
 /**
- * The engine as a process: configuration, provisioning, runtime and the ops HTTP face
- * (/metrics, /healthz, /readyz = joined with all owned partitions restored, /state).
+ * The engine as a process on core's service shell: configuration, provisioning, runtime and the ops
+ * HTTP face (/metrics, /healthz, /readyz = joined with all owned partitions restored, /state).
  * Kept apart from main.ts so tests and benchmarks run the same wiring with another domain.
  */
-import {
-  type Config,
-  codecFromConfig,
-  createLogger,
-  createMetricsRegistry,
-  exitOnSignals,
-  type HttpService,
-  kafkaFromConfig,
-  type Logger,
-  loadConfig,
-  provisionUntilReady,
-  sendJson,
-  startHttpService,
-} from '@nextact/core';
+import { type Config, type HttpService, type Logger, runService, sendJson } from '@nextact/core';
 import type { DecisionDomain } from '../domain';
 import { Engine } from './engine';
 import { EngineMetrics } from './metrics';
@@ -42,61 +29,49 @@ export interface EngineServiceOptions<J, L> {
 }
 
 export async function startEngineService<J, L>(options: EngineServiceOptions<J, L>): Promise<EngineService<J, L>> {
-  const env = options.env ?? process.env;
-  const config = loadConfig(env);
-  const settings = engineSettings(config);
-  const logger = options.logger ?? createLogger({ level: config.logLevel, bindings: { service: 'engine', instance: settings.instanceId } });
-  const registry = createMetricsRegistry('engine');
-  const metrics = new EngineMetrics(registry);
-  const kafka = kafkaFromConfig(config, logger, `engine-${settings.instanceId}`);
-  const codec = codecFromConfig(config, logger);
-  await provisionUntilReady(config, kafka, codec, logger);
-  const domain = await options.domain(settings, logger);
-  logger.info('domain ready', { policyVersion: domain.policyVersion });
-
-  const engine = new Engine({
-    kafka,
-    codec,
-    domain,
-    logger,
-    metrics,
-    topicPrefix: config.topicPrefix,
-    groupId: settings.groupId,
-    instanceId: settings.instanceId,
-    stateDir: settings.stateDir,
-    store: settings.store,
-    checkpointIntervalMs: settings.checkpointIntervalMs,
-    concurrency: settings.concurrency,
-    sessionTimeoutMs: settings.sessionTimeoutMs,
-    idleAdvanceMs: settings.idleAdvanceMs,
-    commitIntervalMs: settings.commitIntervalMs,
-    commitMaxRecords: settings.commitMaxRecords,
-  });
-  const http = await startHttpService({
+  const handle = await runService({
     name: 'engine',
-    host: config.httpHost,
-    port: config.enginePort,
-    metrics: registry,
-    logger,
-    readiness: engine.readiness,
-    routes: (req, res) => {
-      if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/state') {
+    env: options.env,
+    logger: options.logger,
+    port: (config) => config.enginePort,
+    bindings: (config) => ({ instance: engineSettings(config).instanceId }),
+    kafkaClientSuffix: (config) => `engine-${engineSettings(config).instanceId}`,
+    handleSignals: options.handleSignals ?? false,
+    start: async ({ config, kafka, codec, logger, metrics: registry, notReady, serve, readiness, onStop }) => {
+      const settings = engineSettings(config);
+      notReady('loading the policy');
+      const domain = await options.domain(settings, logger);
+      logger.info('domain ready', { policyVersion: domain.policyVersion });
+      const metrics = new EngineMetrics(registry);
+      const engine = new Engine({
+        kafka,
+        codec,
+        domain,
+        logger,
+        metrics,
+        topicPrefix: config.topicPrefix,
+        groupId: settings.groupId,
+        instanceId: settings.instanceId,
+        stateDir: settings.stateDir,
+        store: settings.store,
+        checkpointIntervalMs: settings.checkpointIntervalMs,
+        concurrency: settings.concurrency,
+        sessionTimeoutMs: settings.sessionTimeoutMs,
+        idleAdvanceMs: settings.idleAdvanceMs,
+        commitIntervalMs: settings.commitIntervalMs,
+        commitMaxRecords: settings.commitMaxRecords,
+      });
+      readiness(engine.readiness);
+      serve((req, res) => {
+        if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/state') return false;
         sendJson(res, 200, engine.status());
         return true;
-      }
-      return false;
+      });
+      onStop(() => engine.stop());
+      await engine.start();
+      return { settings, engine, metrics };
     },
   });
-  await engine.start();
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      await engine.stop();
-      await http.close();
-    })();
-    return stopping;
-  };
-  if (options.handleSignals) exitOnSignals(logger, stop);
-  return { config, settings, engine, http, metrics, logger, stop };
+  const { settings, engine, metrics } = handle.service;
+  return { config: handle.config, settings, engine, http: handle.http, metrics, logger: handle.logger, stop: handle.stop };
 }

@@ -12,7 +12,6 @@ import {
   codecFromConfig,
   createLogger,
   customerEventNames,
-  customerEventTypes,
   type Decision,
   type KafkaClient,
   kafkaFromConfig,
@@ -24,10 +23,9 @@ import {
   sleep,
   type TopicNames,
   topicNames,
-  validateRecord,
 } from '@nextact/core';
 import { Registry } from 'prom-client';
-import { prng } from '../../../../test/support/prng';
+import { makeEvents as kitEvents, waitFor as kitWaitFor } from '../../../../test/support/kit';
 import type { DecisionDomain } from '../../src/domain';
 import { Engine, type EngineOptions } from '../../src/runtime/engine';
 import { EngineMetrics } from '../../src/runtime/metrics';
@@ -94,63 +92,9 @@ export function useTestStack(name: string, partitions: number): TestStack {
   return stack;
 }
 
-const BASE_TIME = Date.UTC(2026, 0, 1);
-
-/**
- * `n` valid customer events over `customers` customers, event time rising 500 ms per event with a
- * 3-minute quiet spell every 150 events (so inactivity timers fire on stream time).
- */
-export function makeEvents(n: number, customers: number, seed = 1, idPrefix = 'e'): CustomerEvent[] {
-  const rnd = prng(seed);
-  const out: CustomerEvent[] = [];
-  let time = BASE_TIME;
-  for (let i = 0; i < n; i++) {
-    time += 500 + (i > 0 && i % 150 === 0 ? 180_000 : 0);
-    const customerId = `cust-${Math.floor(rnd() * customers)}`;
-    const base = { eventId: `${idPrefix}-${i}`, customerId, eventTime: time, source: 'test', schemaVersion: 1 };
-    const kind = rnd();
-    if (kind < 0.6) {
-      out.push({
-        name: customerEventTypes.browse,
-        value: validateRecord(customerEventTypes.browse, {
-          ...base,
-          kind: 'PRODUCT_VIEW',
-          sessionId: null,
-          url: null,
-          productId: `p-${i % 17}`,
-          category: 'shoes',
-          query: null,
-        }),
-      });
-    } else if (kind < 0.85) {
-      out.push({
-        name: customerEventTypes.chat,
-        value: validateRecord(customerEventTypes.chat, {
-          ...base,
-          conversationId: `conv-${i % 9}`,
-          text: null,
-          intent: 'ORDER_STATUS',
-          sentiment: Math.round((rnd() * 2 - 1) * 100) / 100,
-          resolved: rnd() < 0.5,
-          handledBy: 'BOT',
-        }),
-      });
-    } else {
-      out.push({
-        name: customerEventTypes.purchase,
-        value: validateRecord(customerEventTypes.purchase, {
-          ...base,
-          orderId: `o-${i}`,
-          lineItems: [{ sku: `sku-${i % 5}`, category: null, quantity: 1, unitPriceMinor: 1999 }],
-          amountMinor: 1999,
-          currency: 'EUR',
-          channel: 'WEB',
-        }),
-      });
-    }
-  }
-  return out;
-}
+/** The kit's journey events (browse, chat, purchase; quiet spells so inactivity timers fire on stream time). */
+export const makeEvents = (n: number, customers: number, seed = 1, idPrefix = 'e'): CustomerEvent[] =>
+  kitEvents(n, customers, { seed, idPrefix, profile: 'journeys' });
 
 export function encodeEvent(stack: TestStack, event: CustomerEvent): Buffer {
   return stack.codec.encode(stack.topics.customerEvents, event.name, event.value as never);
@@ -288,12 +232,9 @@ export async function startEngine<J, L>(
   return { engine, metrics };
 }
 
+/** The kit's poll-until, for a yes/no check. */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+  await kitWaitFor(what, check, timeoutMs);
 }
 
 /** Sum of a counter's values across labels. */

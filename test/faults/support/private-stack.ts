@@ -43,6 +43,38 @@ function stackSh(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   });
 }
 
+/** Up, down and kill for the instance `stackEnv` names (its NEXTACT_STACK_DIR and ports). */
+export function stackControl(stackEnv: NodeJS.ProcessEnv, env: Record<string, string>, components: Component[] = ['kafka', 'registry']): PrivateStack {
+  const dir = stackEnv.NEXTACT_STACK_DIR as string;
+  return {
+    dir,
+    env,
+    stackEnv,
+    up: (...which) => stackSh(stackEnv, ['up', ...(which.length > 0 ? which : components)]),
+    down: (...which) => stackSh(stackEnv, ['down', ...(which.length > 0 ? which : components)]),
+    kill(component) {
+      try {
+        const pid = Number(readFileSync(join(dir, 'run', `${component}.pid`), 'utf8').trim());
+        if (pid > 0) process.kill(pid, 'SIGKILL');
+      } catch {
+        // not running
+      }
+    },
+    async remove() {
+      await stackSh(stackEnv, ['down', ...components, '--clean']).catch(() => '');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The fault suite's instance, started by test/faults/global-setup.js. */
+export function suiteStack(): PrivateStack {
+  const raw = process.env.FAULTS_STACK_ENV;
+  if (!raw) throw new Error('FAULTS_STACK_ENV is unset: run the fault suite with `npm run test:faults` (its globalSetup starts the instance)');
+  const stackEnv = { ...process.env, ...(JSON.parse(raw) as Record<string, string>) };
+  return stackControl(stackEnv, { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL! });
+}
+
 export async function privateStack(name: string, options: PrivateStackOptions = {}): Promise<PrivateStack> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `nextact-${name}-`));
   const [kafka, controller, registry, registryMgmt, sasl] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -67,26 +99,7 @@ export async function privateStack(name: string, options: PrivateStackOptions = 
     SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registry}/apis/ccompat/v7`,
   };
   if (saslUsers.length > 0) env.KAFKA_SASL_BROKERS = `127.0.0.1:${sasl}`;
-  const components: Component[] = options.registry === false ? ['kafka'] : ['kafka', 'registry'];
-  const stack: PrivateStack = {
-    dir,
-    env,
-    stackEnv,
-    up: (...which) => stackSh(stackEnv, ['up', ...(which.length > 0 ? which : components)]),
-    down: (...which) => stackSh(stackEnv, ['down', ...(which.length > 0 ? which : components)]),
-    kill(component) {
-      try {
-        const pid = Number(readFileSync(join(dir, 'run', `${component}.pid`), 'utf8').trim());
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // not running
-      }
-    },
-    async remove() {
-      await stackSh(stackEnv, ['down', 'kafka', 'registry', '--clean']).catch(() => '');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const stack = stackControl(stackEnv, env, options.registry === false ? ['kafka'] : ['kafka', 'registry']);
   try {
     await stack.up();
   } catch (err) {

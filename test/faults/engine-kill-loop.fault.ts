@@ -1,0 +1,126 @@
+/**
+ * Engine kill -9 loop (issue 14): events stream in while engine processes are killed with SIGKILL
+ * at random moments (during start, restore, processing, mid-transaction), each followed by a new
+ * process that restores from checkpoint + changelog. Afterwards: exactly one committed decision per
+ * event, the decisions equal a one-pass fold of the log, and the changelog restores to the state
+ * that fold rebuilds from scratch. CI: >= 10 kills; full run: >= 100.
+ *
+ * The engine's store is a parameter (FAULTS_ENGINE_STORES, comma-separated ENGINE_STORE values;
+ * `default` leaves ENGINE_STORE unset), so the loop runs on every store the engine has.
+ */
+import { sleep } from '@nextact/core';
+import { fakeDomain } from '../../services/engine/test/runtime/fake-domain';
+import {
+  decodeDecisions,
+  type EngineChild,
+  httpGet,
+  makeEvents,
+  produceEvents,
+  readTopic,
+  spawnEngineChild,
+  type TestStack,
+  testStack,
+  verifyRun,
+  waitCaughtUp,
+} from '../../services/engine/test/runtime/helpers';
+import { prng } from '../support/prng';
+import { recordFault, sized, tally } from './support/record';
+
+const KILLS = sized('FAULTS_ENGINE_KILLS', 10, 100);
+const EVENTS = sized('FAULTS_ENGINE_EVENTS', 6_000, 40_000);
+const stores = (process.env.FAULTS_ENGINE_STORES ?? 'default').split(',').map((s) => s.trim());
+
+describe.each(stores)('engine kill -9 loop (store %s)', (store) => {
+  let stack: TestStack;
+  const children: EngineChild[] = [];
+
+  beforeAll(async () => {
+    stack = await testStack(`fault-kill-${store}`, 4);
+  });
+  afterAll(async () => {
+    for (const c of children) c.proc.kill('SIGKILL');
+    await stack?.cleanup();
+  });
+
+  it(`${KILLS} kills at random points under load: one decision per event, state = rebuild from the log`, async () => {
+    const t0 = Date.now();
+    const rnd = prng(20261202);
+    const groupId = `${stack.prefix}engine`;
+    const events = makeEvents(EVENTS, 400, 14, 'k');
+    const env: Record<string, string> = { ENGINE_CHECKPOINT_INTERVAL_MS: '500', ENGINE_SESSION_TIMEOUT_MS: '6000' };
+    if (store !== 'default') env.ENGINE_STORE = store;
+
+    // Load follows the loop: before each kill the producer is ahead of the engine, so every kill
+    // lands with records waiting and transactions open.
+    let kills = 0;
+    let produced = 0;
+    let producing = true;
+    const producer = (async () => {
+      while (produced < events.length && producing) {
+        const target = Math.min(events.length, Math.ceil((events.length * (kills + 1)) / (KILLS + 1)));
+        if (produced >= target) {
+          await sleep(50);
+          continue;
+        }
+        const next = Math.min(target, produced + 200);
+        await produceEvents(stack, events.slice(produced, next));
+        produced = next;
+        await sleep(20);
+      }
+    })();
+
+    try {
+      while (kills < KILLS) {
+        const child = spawnEngineChild(stack, `kill-${kills}`, env);
+        children.push(child);
+        // A random point: sometimes before it is up (start, join, restore), mostly while it works.
+        const early = rnd() < 0.25;
+        if (!early) await child.url.catch(() => {});
+        await sleep(Math.floor(rnd() * (early ? 1_500 : 2_500)));
+        child.proc.kill('SIGKILL');
+        await child.exited;
+        kills += 1;
+      }
+      await producer;
+      expect(produced).toBe(events.length);
+
+      // A last process runs to the end.
+      const last = spawnEngineChild(stack, 'kill-final', env);
+      children.push(last);
+      const url = await last.url;
+      await waitCaughtUp(stack, groupId, 180_000);
+      const state = JSON.parse((await httpGet(`${url}/state`)).body) as { owned: number[] };
+      expect(state.owned).toEqual([0, 1, 2, 3]);
+      last.proc.kill('SIGTERM');
+      expect(await last.exited).toBe(0);
+    } finally {
+      producing = false;
+      await producer.catch(() => {});
+    }
+
+    // The summary's counts first (so a failing run still reports them), then the full check.
+    const committed = await readTopic(stack, stack.topics.decisions);
+    const decisions = (await Promise.all([...committed.values()].map((records) => decodeDecisions(stack, records)))).flat();
+    const triggered = decisions.filter((d) => !d.triggerEventId.startsWith('timer:'));
+    const counts = tally(
+      events.map((e) => e.value.eventId),
+      triggered.map((d) => d.triggerEventId),
+    );
+    recordFault(
+      {
+        name: `engine kill -9 loop (${store})`,
+        faultsInjected: kills,
+        eventsIn: events.length,
+        decisionsOut: decisions.length,
+        rowsSunk: 0,
+        duplicates: counts.duplicates,
+        lost: counts.lost,
+        note: 'state = changelog restore = fold of the log',
+      },
+      t0,
+    );
+    expect(counts.duplicates).toBe(0);
+    expect(counts.lost).toBe(0);
+    await verifyRun(stack, fakeDomain(), events);
+  });
+});

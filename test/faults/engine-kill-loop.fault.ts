@@ -27,7 +27,9 @@ import { prng } from '../support/prng';
 import { recordFault, sized, tally } from './support/record';
 
 const KILLS = sized('FAULTS_ENGINE_KILLS', 10, 100);
-const EVENTS = sized('FAULTS_ENGINE_EVENTS', 6_000, 40_000);
+const EVENTS = sized('FAULTS_ENGINE_EVENTS', 5_000, 40_000);
+/** Longest a started engine works before its kill. */
+const MAX_WORK_MS = sized('FAULTS_ENGINE_MAX_WORK_MS', 1_500, 2_500);
 const stores = (process.env.FAULTS_ENGINE_STORES ?? 'default').split(',').map((s) => s.trim());
 
 describe.each(stores)('engine kill -9 loop (store %s)', (store) => {
@@ -76,7 +78,7 @@ describe.each(stores)('engine kill -9 loop (store %s)', (store) => {
         // A random point: sometimes before it is up (start, join, restore), mostly while it works.
         const early = rnd() < 0.25;
         if (!early) await child.url.catch(() => {});
-        await sleep(Math.floor(rnd() * (early ? 1_500 : 2_500)));
+        await sleep(Math.floor(rnd() * (early ? 1_000 : MAX_WORK_MS)));
         child.proc.kill('SIGKILL');
         await child.exited;
         kills += 1;

@@ -35,7 +35,7 @@ describe('broker restart under load', () => {
     for (const e of engines) e.proc.kill('SIGKILL');
     await Promise.all(services.map((s) => stopService(s)));
     await instance.up('kafka', 'registry').catch(() => {});
-    await stack?.cleanup();
+    if (!process.env.FAULTS_KEEP_TOPICS) await stack?.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -84,7 +84,10 @@ describe('broker restart under load', () => {
     expect(restarts).toBe(RESTARTS);
 
     // Everything downstream catches up: the engine's commits, then the sink's on both topics.
-    await waitCaughtUp(stack, groupId(stack), 180_000);
+    await waitCaughtUp(stack, groupId(stack), 180_000).catch(async (err) => {
+      const ready = await engineReady(await engine.url);
+      throw new Error(`${err}\nengine /readyz: ${ready}\nengine log:\n${engine.stderr.join('').slice(-4000)}`);
+    });
     const admin = await stack.kafka.admin();
     try {
       for (const topic of [stack.topics.customerEvents, stack.topics.decisions]) {
@@ -157,3 +160,12 @@ describe('broker restart under load', () => {
 });
 
 const groupId = (stack: TestStack) => `${stack.prefix}engine`;
+
+async function engineReady(url: string): Promise<string> {
+  try {
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+    return `${res.status} ${await res.text()}`;
+  } catch (err) {
+    return String(err);
+  }
+}

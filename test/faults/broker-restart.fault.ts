@@ -86,6 +86,20 @@ describe('broker restart under load', () => {
     // Everything downstream catches up: the engine's commits, then the sink's on both topics.
     await waitCaughtUp(stack, groupId(stack), 180_000).catch(async (err) => {
       const ready = await engineReady(await engine.url);
+      // In the summary too: a pipeline that does not recover is the finding.
+      recordFault(
+        {
+          name: 'broker restart under load',
+          faultsInjected: restarts,
+          eventsIn: sent.accepted.length,
+          decisionsOut: 0,
+          rowsSunk: 0,
+          duplicates: 0,
+          lost: 0,
+          note: `FAILED: the engine did not catch up after the restarts (${String(err).slice(0, 200)}); counts not taken`,
+        },
+        t0,
+      );
       throw new Error(`${err}\nengine /readyz: ${ready}\nengine log:\n${engine.stderr.join('').slice(-4000)}`);
     });
     const admin = await stack.kafka.admin();

@@ -26,6 +26,8 @@ export function classify(err: unknown): { code: ErrorCode; retriable: boolean; a
   const seen = new Set<unknown>();
   const queue: unknown[] = [err];
   let fallback: { code: ErrorCode; retriable: boolean } | undefined;
+  // The first innermost error: without a code of ours, its message is the only clue to the cause.
+  let leaf: string | undefined;
   while (queue.length > 0) {
     const current = queue.shift();
     if (typeof current !== 'object' || current === null || seen.has(current)) continue;
@@ -42,8 +44,9 @@ export function classify(err: unknown): { code: ErrorCode; retriable: boolean; a
     if (byClient && !fallback) fallback = { code: byClient, retriable: RETRIABLE_CODES.has(byClient) };
     if (Array.isArray(e.errors)) queue.push(...e.errors);
     if (e.cause) queue.push(e.cause);
+    if (!leaf && current !== err && !(Array.isArray(e.errors) && e.errors.length > 0) && !e.cause) leaf = errorMessage(current);
   }
-  return fallback ?? { code: ErrorCodes.KAFKA, retriable: false };
+  return fallback ?? { code: ErrorCodes.KAFKA, retriable: false, reason: leaf };
 }
 
 /** Wraps any @platformatic/kafka failure as a NextActError with the port's code (NextActErrors pass through). */

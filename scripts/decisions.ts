@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     process.stdout.write(values.json ? `${JSON.stringify({ partition, offset, decision: d })}\n` : `${describeDecision(d, { partition, offset })}\n\n`);
 
   /** Reads every partition from `next` up to its end now; returns the matching decisions in event-time order. */
-  const readOnce = async (idleMs: number) => {
+  const readOnce = async () => {
     const found: { partition: number; offset: string; d: Decision }[] = [];
     const results = await kafka.readPartitions(
       topic,
@@ -93,15 +93,13 @@ async function main(): Promise<void> {
           found.push({ partition: r.partition, offset: r.offset, d });
         }
       },
-      // A read ends at each partition's end or after idleMs without deliveries (transaction
-      // markers hold the last offsets); decoding is slow, so the first, long read waits longer.
-      { idleMs },
+      // A read ends at each partition's end now; an engine's open transaction is waited for (it commits within its interval).
     );
     for (const r of results) next.set(r.partition, r.until);
     return found.sort((a, b) => a.d.eventTime - b.d.eventTime || a.partition - b.partition);
   };
 
-  const first = await readOnce(5_000);
+  const first = await readOnce();
   const shown = limit > 0 ? first.slice(-limit) : first;
   for (const f of shown) show(f.partition, f.offset, f.d);
   if (!values.json) {
@@ -115,7 +113,7 @@ async function main(): Promise<void> {
   });
   while (!stopping) {
     await new Promise((r) => setTimeout(r, pollMs));
-    for (const f of await readOnce(1_500)) show(f.partition, f.offset, f.d);
+    for (const f of await readOnce()) show(f.partition, f.offset, f.d);
   }
 }
 

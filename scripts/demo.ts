@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecFromConfig, type Decision, kafkaFromConfig, loadConfig, silentLogger, topicNames } from '../services/core/src';
 import { describeDecision } from './lib/decision-view';
-import { writeExperimentPolicy } from './lib/experiment-policy';
+import { writeCandidatePolicy, writeExperimentPolicy } from './lib/experiment-policy';
 import { repoRoot as root, type ServiceName, type ServiceProcess, scrape, startService, stopService, total, totalsBy, waitReady } from './lib/services';
 
 const { values } = parseArgs({
@@ -54,6 +54,7 @@ const logDir = join(root, '.stack', 'logs');
 mkdirSync(dataDir, { recursive: true });
 mkdirSync(logDir, { recursive: true });
 
+const policyFile = process.env.POLICY_FILE ?? writeExperimentPolicy(dataDir, 'demo');
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   NEXTACT_TOPIC_PREFIX: `${run}.`,
@@ -61,7 +62,7 @@ const env: NodeJS.ProcessEnv = {
   ENGINE_STATE_DIR: join(dataDir, 'engine'),
   // The shipped policy with experiments sized for a one-minute run (scripts/lib/experiment-policy.ts):
   // with the shipped sizes a short run delivers too few surveys after complaints for the timing experiment.
-  POLICY_FILE: process.env.POLICY_FILE ?? writeExperimentPolicy(dataDir, 'demo'),
+  POLICY_FILE: policyFile,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
 };
 const config = loadConfig(env);
@@ -107,15 +108,9 @@ async function sampleDecisions(): Promise<Decision[]> {
   const codec = codecFromConfig(config, silentLogger);
   const topic = topicNames(config.topicPrefix).decisions;
   const all: Decision[] = [];
-  // A generous idle cut-off: right after a run the machine is busy and deliveries can pause.
-  await kafka.readPartitions(
-    topic,
-    [{ partition: 0, from: '0' }],
-    async (records) => {
-      for (const r of records) all.push((await codec.decode(r.value)).value as Decision);
-    },
-    { idleMs: 5_000 },
-  );
+  await kafka.readPartitions(topic, [{ partition: 0, from: '0' }], async (records) => {
+    for (const r of records) all.push((await codec.decode(r.value)).value as Decision);
+  });
   const pick = (f: (d: Decision) => boolean, n: number) => all.filter(f).slice(-n);
   const sample = [
     ...pick((d) => d.deliver, 4),
@@ -124,6 +119,27 @@ async function sampleDecisions(): Promise<Decision[]> {
     ...pick((d) => d.reasonCodes.some((c) => c.includes('FAILED') || c.includes('QUIET') || c.includes('CAP')), 1),
   ];
   return [...new Map(sample.map((d) => [d.decisionId, d])).values()];
+}
+
+/**
+ * Off-policy evaluation done right: a candidate policy file asked in each logged context (replay
+ * folds the log through the logged policy and asks the candidate on the same journey and event).
+ */
+async function evaluateCandidate(analytics: ServiceProcess): Promise<void> {
+  const candidate = writeCandidatePolicy(policyFile, dataDir);
+  console.log(`\n== off-policy evaluation of a candidate (${candidate}: the run's policy with softmax temperature 1.5)`);
+  console.log(`   npm run -s replay -- evaluate --policy ${candidate}`);
+  // Embedded ClickHouse admits one process per folder: the sink stops first (it has drained).
+  stopping = true;
+  await stopService(analytics);
+  await new Promise<void>((resolveEvaluate, reject) => {
+    const replay = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/replay/src/main.ts'), 'evaluate', '--policy', candidate], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
+    replay.once('exit', (code) => (code === 0 ? resolveEvaluate() : reject(new Error(`replay evaluate exited with ${code}`))));
+  });
 }
 
 async function main(): Promise<void> {
@@ -186,6 +202,7 @@ async function main(): Promise<void> {
     const report = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/analytics/src/report.ts')], { cwd: root, env, stdio: 'inherit' });
     report.once('exit', (code) => (code === 0 ? resolveReport() : reject(new Error(`report exited with ${code}`))));
   });
+  if (!values.keep) await evaluateCandidate(services[1]!);
   const prometheus = process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090';
   console.log(`\n== done. Data of this run: topics ${config.topicPrefix}*, ClickHouse folder ${env.CHDB_PATH}`);
   if (!values.keep) {

@@ -18,6 +18,7 @@ import { repoRoot } from './services';
 
 interface PolicyDocument {
   version: string;
+  arbitration: { temperature: number };
   experiments: { id: string; triggers?: string[]; actions?: string[]; controlShare: number }[];
   actions: {
     id: string;
@@ -44,6 +45,19 @@ export function writeExperimentPolicy(dir: string, suffix: string): string {
   survey.benefit = { ...survey.benefit, unhappy: 0 };
   survey.contextWeights = { ...survey.contextWeights, CHAT: 6 };
   const file = join(dir, 'policy.yaml');
+  writeFileSync(file, stringify(policy));
+  return file;
+}
+
+/**
+ * A candidate to evaluate off-policy against `loggedFile`: the same actions and triggers with a
+ * flatter softmax (more alternatives to the top-scored action), version `<logged>-candidate`.
+ */
+export function writeCandidatePolicy(loggedFile: string, dir: string, temperature = 1.5): string {
+  const policy = parse(readFileSync(loggedFile, 'utf8')) as PolicyDocument;
+  policy.version = `${policy.version}-candidate`;
+  policy.arbitration.temperature = temperature;
+  const file = join(dir, 'candidate-policy.yaml');
   writeFileSync(file, stringify(policy));
   return file;
 }

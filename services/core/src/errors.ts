@@ -32,6 +32,11 @@ export const ErrorCodes = {
   KAFKA_AUTH: 'NXA_KAFKA_AUTH',
   /** The group has active members, so its offsets cannot be set or the group deleted. */
   KAFKA_GROUP_NOT_EMPTY: 'NXA_KAFKA_GROUP_NOT_EMPTY',
+  /**
+   * A read_committed range read waited too long for an open transaction below its end (typically a
+   * killed producer's, until the broker aborts it at its transaction timeout): retriable.
+   */
+  KAFKA_OPEN_TRANSACTION: 'NXA_KAFKA_OPEN_TRANSACTION',
   REGISTRY: 'NXA_REGISTRY',
   SCHEMA_INCOMPATIBLE: 'NXA_SCHEMA_INCOMPATIBLE',
   DECODE: 'NXA_DECODE',

@@ -265,12 +265,18 @@ export interface KafkaClient {
    * written and no membership is joined. For state restores, rebuilds and replay. `onRecords` is
    * awaited before more is delivered; records arrive in offset order per partition. Resolves once
    * every range is read up to its end (markers and aborted data below it count as read).
+   *
+   * An open transaction below the end is waited for: what it wrote is decided only when it commits
+   * or is aborted, and the records other producers committed after it become readable only then.
+   * Stopping at it would silently cut the range short (a restore would miss committed state), so
+   * after `openTransactionWaitMs` (default 75 s: longer than a transaction timeout, after which the
+   * broker aborts it) the read fails with retriable NXA_KAFKA_OPEN_TRANSACTION instead.
    */
   readPartitions(
     topic: string,
     ranges: PartitionRange[],
     onRecords: (records: ConsumedRecord[]) => Promise<void> | void,
-    options?: { idleMs?: number },
+    options?: { openTransactionWaitMs?: number },
   ): Promise<ReadResult[]>;
   producer(options?: { idempotent?: boolean }): Promise<RecordProducer>;
   /** Its initialisation bumps the id's epoch: an older producer with the same id is fenced. */

@@ -312,11 +312,19 @@ export function describeKafkaPort(
           await held;
         });
         await eventually('the open transaction to have sent', () => sent, settle);
+        // A range read waits for it rather than stop short of the end, and says so when it waits too long.
         const whileOpen: ConsumedRecord[] = [];
-        await kafka.readPartitions(t, [{ partition: 0, from: '0' }], (rs) => void whileOpen.push(...rs), { idleMs: 500 });
+        const blocked = kafka.readPartitions(t, [{ partition: 0, from: '0' }], (rs) => void whileOpen.push(...rs), { openTransactionWaitMs: 500 });
+        await expect(blocked).rejects.toMatchObject({ code: ErrorCodes.KAFKA_OPEN_TRANSACTION, retriable: true });
         expect(whileOpen.map((r) => r.value!.toString())).toEqual(['committed-1']);
+        // One waiting while the transaction commits reads everything.
+        const waited: ConsumedRecord[] = [];
+        const waiting = kafka.readPartitions(t, [{ partition: 0, from: '0' }], (rs) => void waited.push(...rs));
+        await sleep(300);
         finish();
         await open;
+        await waiting;
+        expect(waited.map((r) => r.value!.toString())).toEqual(['committed-1', 'committed-2']);
         const after = await readAll(t, 1);
         expect(after.map((r) => r.value!.toString())).toEqual(['committed-1', 'committed-2']);
         const admin = await kafka.admin();

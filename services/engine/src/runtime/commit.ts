@@ -21,6 +21,9 @@ import {
 import { StaleBatchError } from './errors';
 import type { EngineMetrics } from './metrics';
 
+/** The instance producer's transaction timeout (ms). */
+export const TRANSACTION_TIMEOUT_MS = 10_000;
+
 export interface Contribution {
   partition: number;
   records: OutgoingRecord[];
@@ -109,7 +112,10 @@ export class InstanceCommitter {
   }
 
   private producerNow(): Promise<TransactionalProducer> {
-    this.producer ??= this.o.kafka.transactionalProducer(this.o.transactionalId);
+    // Kafka Streams' exactly-once default, not the producer's 60 s: a killed instance's open
+    // transaction blocks read_committed readers of its partitions (restores, the sink) until the
+    // broker aborts it, so that wait is kept short; a commit interval is a small fraction of it.
+    this.producer ??= this.o.kafka.transactionalProducer(this.o.transactionalId, { transactionTimeoutMs: TRANSACTION_TIMEOUT_MS });
     this.producer.catch(() => {
       this.producer = undefined;
     });
@@ -134,12 +140,14 @@ export class InstanceCommitter {
     } catch (err) {
       metrics.transactions.inc({ result: 'abort' });
       logger.warn('instance transaction aborted; its partitions discard their state', { partitions: p.contributions.map((c) => c.partition), err });
-      if (errorCodeOf(err) === ErrorCodes.KAFKA_FENCED && !this.closed) {
-        // A fenced producer can do nothing more; the next transaction gets a new one (its init
-        // fences whichever other process runs with this instance id).
+      if (!(err instanceof StaleBatchError) && !this.closed) {
+        // Fenced, or left in an unknown state by a failure mid-transaction (e.g. a broker restart):
+        // the next transaction gets a new producer, whose init aborts whatever this one left open
+        // (and fences whichever other process runs with this instance id).
         const old = this.producer;
         this.producer = undefined;
         void old?.then((x) => x.close()).catch(() => {});
+        if (errorCodeOf(err) !== ErrorCodes.KAFKA_FENCED) logger.info('instance producer replaced after a failed transaction', { code: errorCodeOf(err) });
       }
       p.reject(err);
     }

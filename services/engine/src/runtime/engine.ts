@@ -399,8 +399,6 @@ export class Engine<J, L> {
       slot = this.slots.get(p)!;
     }
     await slot.ready;
-    // Side inputs written before this batch was fetched apply to it (replay-stable model versions).
-    if (this.sideInputs.length > 0) await Promise.all(this.sideInputs.map((t) => t.catchUp()));
     try {
       await slot.task.process(batch);
     } catch (err) {

@@ -21,6 +21,7 @@ import {
   type TestStack,
   testStack,
   waitCaughtUp,
+  waitFor,
 } from '../runtime/helpers';
 
 jest.setTimeout(180_000);
@@ -125,10 +126,14 @@ describe('engine: customer-futures models as a global table', () => {
     // Live: the engine starts before the models topic exists, sees the first half, then the model is published.
     const groupId = `${live.prefix}engine`;
     await produceEvents(live, before);
-    const first = await startEngine(live, createNbaDomain(policy, { futures: new ModelTimeline() }), { groupId, instanceId: 'futures-live' });
+    const timeline = new ModelTimeline();
+    const first = await startEngine(live, createNbaDomain(policy, { futures: timeline }), { groupId, instanceId: 'futures-live' });
     try {
       await waitCaughtUp(live, groupId, 60_000);
       await publisher(live).publish(model);
+      // The engine follows the models topic in the background (about every second): the second half
+      // is sent once it has read the model, as live traffic after a publish would be.
+      await waitFor('the engine to read the model', () => timeline.size > 0);
       await produceEvents(live, after);
       await waitCaughtUp(live, groupId, 60_000);
     } finally {

@@ -29,6 +29,7 @@ import { ErrorCodes, NextActError } from '../../errors';
 import type { Logger } from '../../logger';
 import { retry } from '../../retry';
 import { chunkRecords, serialised } from '../chunks';
+import { OPEN_TRANSACTION_WAIT_MS, openTransactionError } from '../open-transaction';
 import type {
   Assignment,
   ConsumedRecord,
@@ -115,6 +116,10 @@ interface KafkajsCluster {
   addTargetTopic(topic: string): Promise<void>;
   refreshMetadata(): Promise<void>;
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(
+    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
   findBroker(args: { nodeId: string }): Promise<{
     fetch(request: {
       isolationLevel: number;
@@ -137,12 +142,13 @@ interface KafkajsBatch {
 }
 const internal = createRequire(require.resolve('kafkajs'));
 const READ_COMMITTED = 1;
+const READ_UNCOMMITTED = 0;
 
-function createCluster(kafka: Kafka): KafkajsCluster {
+function createCluster(kafka: Kafka, isolationLevel = READ_COMMITTED): KafkajsCluster {
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   if (!symbol) throw new NextActError(ErrorCodes.KAFKA, 'this kafkajs version has no cluster layer to read partitions without a group');
   const create = (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[symbol]!;
-  return create({ allowAutoTopicCreation: false, isolationLevel: READ_COMMITTED });
+  return create({ allowAutoTopicCreation: false, isolationLevel });
 }
 
 export function createKafkajsClient(connection: KafkaConnection, logger: Logger): KafkaClient {
@@ -162,19 +168,24 @@ export function createKafkajsClient(connection: KafkaConnection, logger: Logger)
     capabilities: KAFKAJS_CAPABILITIES,
 
     async readPartitions(topic: string, ranges: PartitionRange[], onRecords, options = {}): Promise<ReadResult[]> {
-      const idleMs = options.idleMs ?? 750;
+      const waitMs = options.openTransactionWaitMs ?? OPEN_TRANSACTION_WAIT_MS;
       if (ranges.length === 0) return [];
       const cluster = createCluster(kafka);
       try {
         await cluster.connect();
         await cluster.addTargetTopic(topic);
-        const admin = kafka.admin();
-        await admin.connect();
+        // The end is the high watermark, not the last stable offset (what kafkajs' admin answers): a
+        // range covers everything written before the call, and an open transaction below it is waited for.
+        const uncommitted = createCluster(kafka, READ_UNCOMMITTED);
         let ends: Map<number, string>;
         try {
-          ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.high]));
+          await uncommitted.connect();
+          await uncommitted.addTargetTopic(topic);
+          const partitions = uncommitted.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+          const [offsets] = await uncommitted.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+          ends = new Map((offsets?.partitions ?? []).map((o) => [o.partition, o.offset]));
         } finally {
-          await admin.disconnect();
+          await uncommitted.disconnect().catch(() => {});
         }
         const state = ranges.map((r) => {
           const end = ends.get(r.partition);
@@ -221,9 +232,8 @@ export function createKafkajsClient(connection: KafkaConnection, logger: Logger)
                 progressed = true;
               } else if (BigInt(data.lastStableOffset) >= s.until && BigInt(data.highWatermark) >= s.until && s.next >= BigInt(data.lastStableOffset)) {
                 s.next = s.until;
-              } else if (Date.now() - s.lastProgress > idleMs) {
-                // Nothing more below the end for this long (an open transaction holds the last stable offset).
-                s.next = s.until;
+              } else if (Date.now() - s.lastProgress > waitMs) {
+                throw openTransactionError(topic, s.partition, String(data.lastStableOffset), String(s.until), waitMs);
               }
             }
           }

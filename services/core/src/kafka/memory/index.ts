@@ -9,6 +9,7 @@
  * so data offsets are not contiguous, as on a broker.
  */
 import { ErrorCodes, NextActError } from '../../errors';
+import { OPEN_TRANSACTION_WAIT_MS, openTransactionError } from '../open-transaction';
 import { partitionForKey } from '../partitioner';
 import type {
   Assignment,
@@ -509,10 +510,10 @@ class MemoryClient implements KafkaClient {
     topic: string,
     ranges: PartitionRange[],
     onRecords: (records: ConsumedRecord[]) => Promise<void> | void,
-    options: { idleMs?: number } = {},
+    options: { openTransactionWaitMs?: number } = {},
   ): Promise<ReadResult[]> {
     const c = this.cluster;
-    const idleMs = options.idleMs ?? 750;
+    const waitMs = options.openTransactionWaitMs ?? OPEN_TRANSACTION_WAIT_MS;
     const state = ranges.map((r) => {
       const log = c.log(topic, r.partition);
       return { log, partition: r.partition, next: Number(r.from), until: r.until === undefined ? log.end : Number(r.until), records: 0 };
@@ -529,8 +530,8 @@ class MemoryClient implements KafkaClient {
           continue;
         }
         // Blocked by an open transaction below the end: wait for it, as a read_committed fetch does.
-        if (Date.now() - lastProgress > idleMs) break;
-        await c.changed(Math.max(10, idleMs - (Date.now() - lastProgress)));
+        if (Date.now() - lastProgress > waitMs) throw openTransactionError(topic, s.partition, String(s.log.stableEnd), String(s.until), waitMs);
+        await c.changed(Math.max(10, waitMs - (Date.now() - lastProgress)));
       }
     }
     return state.map((s) => ({ partition: s.partition, until: String(s.until), records: s.records }));

@@ -29,6 +29,7 @@ import { ErrorCodes, NextActError } from '../../errors';
 import type { Logger } from '../../logger';
 import { retry } from '../../retry';
 import { chunkRecords, serialised } from '../chunks';
+import { OPEN_TRANSACTION_WAIT_MS, openTransactionError } from '../open-transaction';
 import { partitionForKey } from '../partitioner';
 import type {
   Assignment,
@@ -212,8 +213,8 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
     return out;
   }
 
-  async function endOffsets(consumer: Consumer, topic: string, timestamp: bigint): Promise<bigint[]> {
-    const offsets = await consumer.listOffsets({ topics: [topic], timestamp, isolationLevel: READ_COMMITTED });
+  async function endOffsets(consumer: Consumer, topic: string, timestamp: bigint, isolationLevel: number = READ_COMMITTED): Promise<bigint[]> {
+    const offsets = await consumer.listOffsets({ topics: [topic], timestamp, isolationLevel });
     return offsets.get(topic) ?? [];
   }
 
@@ -255,11 +256,13 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
     capabilities: PLATFORMATIC_CAPABILITIES,
 
     async readPartitions(topic: string, ranges: PartitionRange[], onRecords, options = {}): Promise<ReadResult[]> {
-      const idleMs = options.idleMs ?? 750;
+      const waitMs = options.openTransactionWaitMs ?? OPEN_TRANSACTION_WAIT_MS;
       if (ranges.length === 0) return [];
       const consumer = groupless();
       try {
-        const ends = await endOffsets(consumer, topic, ListOffsetTimestamps.LATEST);
+        // The end is the high watermark, not the last stable offset: a range covers everything
+        // written before the call, and an open transaction below it is waited for (see the port).
+        const ends = await endOffsets(consumer, topic, ListOffsetTimestamps.LATEST, FetchIsolationLevels.READ_UNCOMMITTED);
         const state = ranges.map((r) => {
           const end = ends[r.partition];
           if (end === undefined) throw new NextActError(ErrorCodes.KAFKA_UNKNOWN_TOPIC, `${topic} has no partition ${r.partition}`);
@@ -272,7 +275,11 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
           let progressed = false;
           for (const s of pending) {
             const f = fetched.get(s.partition);
-            if (!f) continue;
+            if (!f) {
+              // Nothing returned: an open transaction holds the last stable offset below the end.
+              if (Date.now() - s.lastProgress > waitMs) throw openTransactionError(topic, s.partition, String(s.next), String(s.until), waitMs);
+              continue;
+            }
             const records = f.records.filter((r) => BigInt(r.offset) < s.until);
             if (records.length > 0) await onRecords(records);
             s.records += records.length;
@@ -283,9 +290,8 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
               progressed = true;
             } else if (f.lastStableOffset >= s.until && s.next >= f.lastStableOffset) {
               s.next = s.until;
-            } else if (Date.now() - s.lastProgress > idleMs) {
-              // Nothing more below the end for this long (an open transaction holds the last stable offset).
-              s.next = s.until;
+            } else if (Date.now() - s.lastProgress > waitMs) {
+              throw openTransactionError(topic, s.partition, String(f.lastStableOffset), String(s.until), waitMs);
             }
           }
           if (!progressed) await new Promise((r) => setTimeout(r, 20));

@@ -127,6 +127,7 @@ const isCustomerEvent = (name: string): name is CustomerEventName => (customerEv
 export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventRow {
   if (!isCustomerEvent(decoded.name)) throw new UnfitRecord('unknown-record', `${decoded.name} does not belong on the customer-events topic`);
   const v = decoded.value as RecordTypes[CustomerEventName];
+  keyIsCustomer(record, v.customerId);
   const row = blankEventRow({
     event_id: v.eventId,
     customer_id: v.customerId,
@@ -185,6 +186,11 @@ export function eventRow(decoded: DecodedRecord, record: ConsumedRecord): EventR
   return row;
 }
 
+/** Customer-keyed topics are co-partitioned by customer id: a record keyed otherwise is misrouted, not data. */
+function keyIsCustomer(record: ConsumedRecord, customerId: string): void {
+  if (record.key !== customerId) throw new UnfitRecord('key-mismatch', `record key ${JSON.stringify(record.key)} is not customerId ${customerId}`);
+}
+
 function probability(value: number, field: string): number {
   if (!(value >= 0 && value <= 1)) throw new UnfitRecord('unmappable', `${field}=${value} is not in [0, 1]`);
   return value;
@@ -193,6 +199,7 @@ function probability(value: number, field: string): number {
 export function decisionRow(decoded: DecodedRecord, record: ConsumedRecord): DecisionRow {
   if (decoded.name !== 'nextact.Decision') throw new UnfitRecord('unknown-record', `${decoded.name} does not belong on the decisions topic`);
   const d = decoded.value as RecordTypes['nextact.Decision'];
+  keyIsCustomer(record, d.customerId);
   probability(d.probability, 'probability');
   return {
     decision_id: d.decisionId,

@@ -346,6 +346,6 @@ export class ClickHouseSink {
   }
 
   private deadLetter(record: ConsumedRecord, reason: DeadLetterReason, error: string): OutgoingRecord {
-    return deadLetterRecord(this.options.topics.deadLetter, record, reason, error);
+    return deadLetterRecord(this.options.topics.deadLetter, record, reason, error, this.options.groupId);
   }
 }

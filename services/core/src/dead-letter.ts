@@ -37,10 +37,18 @@ export function deadLetterCounter(registry: Registry): Counter<'reason'> {
 
 /**
  * The one shape of a dead letter: the original key, value and headers, untouched, plus why and
- * where it came from, so it can be inspected and replayed. `partition` keeps it co-located with
+ * where it came from and which consumer group refused it (`dlq-consumer`: the engine and the sink
+ * read the same topics), so it can be inspected and replayed. `partition` keeps it co-located with
  * its source when a transaction writes it.
  */
-export function deadLetterRecord(deadLetterTopic: string, record: ConsumedRecord, reason: DeadLetterReason, error: string, partition?: number): OutgoingRecord {
+export function deadLetterRecord(
+  deadLetterTopic: string,
+  record: ConsumedRecord,
+  reason: DeadLetterReason,
+  error: string,
+  consumer: string,
+  partition?: number,
+): OutgoingRecord {
   return {
     topic: deadLetterTopic,
     key: record.key ?? '',
@@ -53,6 +61,7 @@ export function deadLetterRecord(deadLetterTopic: string, record: ConsumedRecord
       'dlq-source-topic': record.topic,
       'dlq-source-partition': String(record.partition),
       'dlq-source-offset': record.offset,
+      'dlq-consumer': consumer,
     },
   };
 }

@@ -81,7 +81,8 @@ export class PartitionFold<J, L> {
   /** The state as a resumable snapshot. */
   snapshot(topic: string, partition: number, inputOffset: string): FoldSnapshot {
     const journeys: FoldSnapshot['journeys'] = [];
-    for (const [id, j] of this.store.journeys.range()) journeys.push([id, this.domain.serialiseJourney(j).toString('base64'), this.store.timers.dueOf(id) ?? null]);
+    for (const [id, j] of this.store.journeys.range())
+      journeys.push([id, this.domain.serialiseJourney(j).toString('base64'), this.store.timers.dueOf(id) ?? null]);
     return {
       format: 2,
       topic,
@@ -95,7 +96,10 @@ export class PartitionFold<J, L> {
 
   /** Replaces the state with a snapshot's (a resume). */
   load(cp: FoldSnapshot): void {
-    if (cp.format !== 2) throw new Error(`replay snapshot of ${cp.topic}[${cp.partition}] has format ${String(cp.format)}, not 2: delete it (and the progress file) to start over`);
+    if (cp.format !== 2)
+      throw new Error(
+        `replay snapshot of ${cp.topic}[${cp.partition}] has format ${String(cp.format)}, not 2: delete it (and the progress file) to start over`,
+      );
     this.store = this.freshStore();
     this.processor = new Processor(this.domain, this.store, this.onTimerError);
     const entries: [string, RestoredValue][] = cp.journeys.map(([id, b64, due]) => [id, [Buffer.from(b64, 'base64'), due ?? undefined]]);

@@ -24,8 +24,8 @@ jest.setTimeout(600_000);
 const POLICY_FILE = join(__dirname, '../../../engine/policy/policy.yaml');
 const START = Date.UTC(2026, 0, 1);
 
-function record(offset: number): ConsumedRecord {
-  return { topic: 'demo', partition: 0, offset: String(offset), key: null, value: null, headers: {}, timestamp: 0 };
+function record(offset: number, key: string): ConsumedRecord {
+  return { topic: 'demo', partition: 0, offset: String(offset), key, value: null, headers: {}, timestamp: 0 };
 }
 
 /** The world decided in-process: events in, decisions out, the customers' answers back in. */
@@ -38,14 +38,14 @@ function simulate(customers: number, events: number): { events: EventRow[]; deci
   const decisionRows: DecisionRow[] = [];
   let offset = 0;
   const apply = (e: CustomerEvent) => {
-    eventRows.push(eventRow({ name: e.name as RecordName, schemaId: 1, value: e.value }, record(offset++)));
+    eventRows.push(eventRow({ name: e.name as RecordName, schemaId: 1, value: e.value }, record(offset++, e.value.customerId)));
     const r = domain.onEvent(journeys.get(e.value.customerId), learner, e, e.value.eventTime);
     journeys.set(e.value.customerId, r.journey);
     learner = r.learner;
     if (r.decision) decide(r.decision);
   };
   const decide = (d: Decision) => {
-    decisionRows.push(decisionRow({ name: 'nextact.Decision', schemaId: 1, value: d }, record(offset++)));
+    decisionRows.push(decisionRow({ name: 'nextact.Decision', schemaId: 1, value: d }, record(offset++, d.customerId)));
     for (const answer of world.respond(d).events) apply(answer);
   };
   for (let i = 0; i < events; i++) apply(world.next());

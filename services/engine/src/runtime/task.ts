@@ -334,7 +334,7 @@ export class PartitionTask<J, L> {
         headers: { 'decision-id': d.decisionId, action: d.actionId, deliver: String(d.deliver), 'policy-version': d.policyVersion },
       });
     }
-    for (const { record, reason, error } of dead) records.push(deadLetterRecord(ctx.topics.deadLetter, record, reason, error, partition));
+    for (const { record, reason, error } of dead) records.push(deadLetterRecord(ctx.topics.deadLetter, record, reason, error, ctx.groupId, partition));
     return { records, decisions };
   }
 

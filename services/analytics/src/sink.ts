@@ -23,7 +23,7 @@ import { type Cut, PartitionBatcher } from './batcher';
 import type { ClickHouse } from './clickhouse';
 import type { SinkMetrics } from './metrics';
 import { type DecisionRow, decisionRow, type EventRow, eventRow, type SinkTable, UnfitRecord } from './rows';
-import { deleteCustomers, type ErasureSeen, erasedAmong, lastState, recordErasures, recordState } from './sinkState';
+import { deleteCustomers, type ErasureSeen, erasedAmong, erasureSeen, lastState, recordErasures, recordState } from './sinkState';
 
 /**
  * Exactly-once Kafka -> ClickHouse, after the ClickHouse Kafka Connect sink's design:
@@ -322,17 +322,7 @@ export class ClickHouseSink {
         continue;
       }
       if (table === 'events' && decoded.name === 'nextact.ErasureRequest') {
-        const e = decoded.value as RecordTypes['nextact.ErasureRequest'];
-        erasures.push({
-          erasureId: e.eventId,
-          customerId: e.customerId,
-          requestedBy: e.requestedBy,
-          reason: e.reason,
-          source: e.source,
-          requestedAt: e.requestedAt,
-          partition: record.partition,
-          offset: record.offset,
-        });
+        erasures.push(erasureSeen(decoded.value as RecordTypes['nextact.ErasureRequest'], record.partition, record.offset));
         continue;
       }
       try {

@@ -56,6 +56,24 @@ export interface ErasureSeen {
   offset: string;
 }
 
+/** An erasure request as read from the events topic at `partition`/`offset` (the sink and backfills alike). */
+export function erasureSeen(
+  e: { eventId: string; customerId: string; requestedBy: string; reason: string | null; source: string; requestedAt: number },
+  partition: number,
+  offset: string,
+): ErasureSeen {
+  return {
+    erasureId: e.eventId,
+    customerId: e.customerId,
+    requestedBy: e.requestedBy,
+    reason: e.reason,
+    source: e.source,
+    requestedAt: e.requestedAt,
+    partition,
+    offset,
+  };
+}
+
 /**
  * Writes the erasure records of one batch, counting first what the deletes will remove. The insert
  * carries the batch's own token, so a retried batch does not write them twice (and keeps the

@@ -16,6 +16,7 @@ import {
   type ErasureSeen,
   type EventRow,
   erasedAmong,
+  erasureSeen,
   eventRow,
   migrate,
   qualified,
@@ -162,17 +163,7 @@ async function backfillBlock(
     const eventTime = (decoded.value as { eventTime?: number; requestedAt?: number }).eventTime ?? (decoded.value as { requestedAt?: number }).requestedAt;
     if (time && !(eventTime !== undefined && eventTime >= time.from && eventTime < time.until)) continue;
     if (table === 'events' && decoded.name === 'nextact.ErasureRequest') {
-      const e = decoded.value as RecordTypes['nextact.ErasureRequest'];
-      erasures.push({
-        erasureId: e.eventId,
-        customerId: e.customerId,
-        requestedBy: e.requestedBy,
-        reason: e.reason,
-        source: e.source,
-        requestedAt: e.requestedAt,
-        partition,
-        offset: record.offset,
-      });
+      erasures.push(erasureSeen(decoded.value as RecordTypes['nextact.ErasureRequest'], partition, record.offset));
       continue;
     }
     if (stored.has(record.offset)) {

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, silentLogger } from '@nextact/core';
-import { customerFuture, probabilityAlive } from '@nextact/core/src/models';
+import { customerFuture, parametersOf, probabilityAlive } from '@nextact/core/src/models';
 import { createClickHouse, qualified } from '../src/clickhouse';
-import { customerFutures, fitCustomerFutures, scoringParameters } from '../src/clv';
+import { customerFutures, fitCustomerFutures } from '../src/clv';
 import { migrate } from '../src/migrations';
 
 const DAY = 86_400_000;
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       sample.push({ x: c.x, tx: c.tx, T: c.T, meanSpend: c.meanSpendMinor });
       if (sample.length >= 100_000) break;
     }
-    const params = scoringParameters(fitted.model);
+    const params = parametersOf(fitted.model);
     let sink = 0;
     for (const s of sample.slice(0, 10_000)) sink += customerFuture(params, s).pAlive; // warm-up
     const s0 = performance.now();

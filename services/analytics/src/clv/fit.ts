@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CustomerFuturesModel } from '@nextact/core';
-import { type CustomerFuturesParameters, fitBgNbd, fitGammaGamma, MODEL_TIME_UNIT_MS } from '@nextact/core/src/models';
+import { fitBgNbd, fitGammaGamma, MODEL_TIME_UNIT_MS } from '@nextact/core/src/models';
 import { type ClickHouse, qualified } from '../clickhouse';
 
 export const clvMethod =
@@ -136,16 +136,5 @@ export async function fitCustomerFutures(store: ClickHouse, options: { asOf: num
     model: { version: versionOf(options.asOf, body), fittedAt: (options.now ?? Date.now)(), ...body },
     timings: { queryMs: t1 - t0, bgnbdMs: t2 - t1, gammaGammaMs: t3 - t2, summaryRows: summaryRows.length, spendRows: spendRows.length },
     spendNote,
-  };
-}
-
-/** The parameters the pure scoring functions take. */
-export function scoringParameters(m: CustomerFuturesModel): CustomerFuturesParameters {
-  return {
-    version: m.version,
-    timeUnitMs: m.timeUnitMs,
-    horizon: m.horizon,
-    bgnbd: { r: m.bgnbd.r, alpha: m.bgnbd.alpha, a: m.bgnbd.a, b: m.bgnbd.b },
-    gammaGamma: m.gammaGamma ? { p: m.gammaGamma.p, q: m.gammaGamma.q, gamma: m.gammaGamma.gamma } : null,
   };
 }

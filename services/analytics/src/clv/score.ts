@@ -1,8 +1,8 @@
 /** Every customer's future under a fitted model, streamed from the summaries (no customer limit). */
 import type { CustomerFuturesModel } from '@nextact/core';
-import { customerFuture } from '@nextact/core/src/models';
+import { customerFuture, parametersOf } from '@nextact/core/src/models';
 import type { ClickHouse } from '../clickhouse';
-import { scoringParameters, summariesView } from './fit';
+import { summariesView } from './fit';
 
 export interface CustomerFutureRow {
   customerId: string;
@@ -31,7 +31,7 @@ interface SummaryRow {
 
 /** Customers in id order; the store streams them, so memory stays flat for any number. */
 export async function* customerFutures(store: ClickHouse, model: CustomerFuturesModel): AsyncGenerator<CustomerFutureRow> {
-  const params = scoringParameters(model);
+  const params = parametersOf(model);
   const view = summariesView(store);
   const rs = await store.client.query({
     query: `SELECT customer_id, x, t_x, T, mean_spend, revenue_minor FROM ${view} ORDER BY customer_id`,

@@ -17,11 +17,11 @@
  * when it decides; main category is the customer's over all events before as-of (report only).
  * All queries are parameterised.
  */
-import { customerFuture } from '@nextact/core/src/models';
+import { customerFuture, parametersOf } from '@nextact/core/src/models';
 import { type ClickHouse, qualified } from '../clickhouse';
 import { money, pct, table } from '../format';
 import { type Interval, MIN_CUSTOMERS_PER_ARM, type Uplift, uplift, wilson } from '../stats';
-import { clvMethod, fitCustomerFutures, latestAsOf, positiveInt, scoringParameters, summariesView } from './fit';
+import { clvMethod, fitCustomerFutures, latestAsOf, positiveInt, summariesView } from './fit';
 
 export const SEGMENT_DIMENSIONS = ['stage', 'acquisitionChannel', 'mainCategory'] as const;
 export type SegmentDimension = (typeof SEGMENT_DIMENSIONS)[number];
@@ -230,7 +230,7 @@ export async function segmentsReport(store: ClickHouse, options: SegmentsReportO
   } catch (err) {
     if (!(err instanceof RangeError)) throw err; // too few customers to fit: the rest of the report stands
   }
-  const params = model ? scoringParameters(model) : null;
+  const params = model ? parametersOf(model) : null;
   const groups = new Map<SegmentDimension, Map<string, Accumulator>>(SEGMENT_DIMENSIONS.map((d) => [d, new Map()]));
   const accumulatorsOf = (values: Record<SegmentDimension, string>): Accumulator[] =>
     SEGMENT_DIMENSIONS.map((d) => {

@@ -5,23 +5,12 @@
  * reads back from the compacted models topic.
  */
 import { createLogger, type HttpService, kafkaFromConfig, startHttpService } from '@nextact/core';
-import { bgNbdLogLikelihood, customerFuture } from '@nextact/core/src/models';
+import { bgNbdLogLikelihood, customerFuture, parametersOf } from '@nextact/core/src/models';
 import { Registry } from 'prom-client';
 import { prng } from '../../../../test/support/prng';
 import { betaSample, gammaSample } from '../../../core/test/models/process';
 import { type ClickHouse, createClickHouse } from '../../src/clickhouse';
-import {
-  ClvModels,
-  calibrationReport,
-  clvReport,
-  clvRoutes,
-  fitCustomerFutures,
-  MODEL_RECORD,
-  ModelPublisher,
-  modelsTopic,
-  renderClv,
-  scoringParameters,
-} from '../../src/clv';
+import { ClvModels, calibrationReport, clvReport, clvRoutes, fitCustomerFutures, MODEL_RECORD, ModelPublisher, modelsTopic, renderClv } from '../../src/clv';
 import { migrate } from '../../src/migrations';
 import { blankEventRow, type EventRow } from '../../src/rows';
 import { provisioned, testConfig } from '../helpers';
@@ -159,7 +148,7 @@ describe('CLV on the real stack', () => {
     const first = report.topCustomers[0]!;
     expect(first.clvMinor).toBeGreaterThanOrEqual(report.topCustomers[4]!.clvMinor as number);
     const { model } = await fitCustomerFutures(store, { asOf: CALIBRATION_END, horizonDays: 180 });
-    const expected = customerFuture(scoringParameters(model), { x: first.x, tx: first.tx, T: first.T, meanSpend: first.meanSpendMinor });
+    const expected = customerFuture(parametersOf(model), { x: first.x, tx: first.tx, T: first.T, meanSpend: first.meanSpendMinor });
     expect(first.clvMinor).toBeCloseTo(expected.clv as number, 6);
     expect(first.pAlive).toBeGreaterThan(0);
     expect(first.pAlive).toBeLessThanOrEqual(1);

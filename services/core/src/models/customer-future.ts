@@ -3,6 +3,7 @@
  * purchases over the horizon, expected order value and CLV. Pure and O(1) per customer apart from
  * the 2F1 series, so the engine can score on every event from the journey's own summary.
  */
+import type { CustomerFuturesModel } from '../contracts/generated';
 import { type BgNbdParameters, expectedPurchases, probabilityAlive } from './bgnbd';
 import { expectedSpend, type GammaGammaParameters } from './gamma-gamma';
 
@@ -18,6 +19,17 @@ export interface CustomerFuturesParameters {
   bgnbd: BgNbdParameters;
   /** Null when too few customers had a repeat order to fit spend. */
   gammaGamma: GammaGammaParameters | null;
+}
+
+/** The parameters of a published model (the Avro record on `<prefix>models`), as the scoring functions take them. */
+export function parametersOf(m: CustomerFuturesModel): CustomerFuturesParameters {
+  return {
+    version: m.version,
+    timeUnitMs: m.timeUnitMs,
+    horizon: m.horizon,
+    bgnbd: { r: m.bgnbd.r, alpha: m.bgnbd.alpha, a: m.bgnbd.a, b: m.bgnbd.b },
+    gammaGamma: m.gammaGamma ? { p: m.gammaGamma.p, q: m.gammaGamma.q, gamma: m.gammaGamma.gamma } : null,
+  };
 }
 
 /** What the models need of a customer: the same summary the fit used. */

@@ -3,8 +3,9 @@
  * (key = version) goes into the timeline; a tombstone removes its version.
  */
 import { type CustomerFuturesModel, topicNames } from '@nextact/core';
+import { parametersOf } from '@nextact/core/src/models';
 import type { SideInput } from '../domain';
-import { type ModelTimeline, parametersOf } from './timeline';
+import type { ModelTimeline } from './timeline';
 
 export const MODEL_RECORD = 'nextact.CustomerFuturesModel';
 

@@ -4,7 +4,6 @@
  * newest whose effective time is at or before the event's time, so a replay of the same events with
  * the same models applies the same versions, whenever it runs.
  */
-import type { CustomerFuturesModel } from '@nextact/core';
 import type { CustomerFuturesParameters } from '@nextact/core/src/models';
 
 export interface ModelVersion {
@@ -13,16 +12,6 @@ export interface ModelVersion {
   /** Position on the models topic: breaks ties between versions effective at the same time. */
   offset: bigint;
   parameters: CustomerFuturesParameters;
-}
-
-export function parametersOf(m: CustomerFuturesModel): CustomerFuturesParameters {
-  return {
-    version: m.version,
-    timeUnitMs: m.timeUnitMs,
-    horizon: m.horizon,
-    bgnbd: { r: m.bgnbd.r, alpha: m.bgnbd.alpha, a: m.bgnbd.a, b: m.bgnbd.b },
-    gammaGamma: m.gammaGamma ? { p: m.gammaGamma.p, q: m.gammaGamma.q, gamma: m.gammaGamma.gamma } : null,
-  };
 }
 
 export class ModelTimeline {

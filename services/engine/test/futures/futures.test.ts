@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { avroType, type CustomerEvent, type CustomerFuturesModel, ErrorCodes } from '@nextact/core';
-import { customerFuture, probabilityAlive } from '@nextact/core/src/models';
+import { customerFuture, parametersOf, probabilityAlive } from '@nextact/core/src/models';
 import { Type } from 'avsc';
 import { pAliveChurnAt } from '../../src/futures/policy';
 import { futureAt, pAliveFallsBelowAt, summaryAt } from '../../src/futures/score';
 import { modelsSideInput } from '../../src/futures/side-input';
-import { ModelTimeline, parametersOf } from '../../src/futures/timeline';
+import { ModelTimeline } from '../../src/futures/timeline';
 import { withPurchase } from '../../src/journey/transitions';
 import { createNbaDomain } from '../../src/nba';
 import { loadPolicy, parsePolicy } from '../../src/policy/load';

@@ -12,18 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeExperimentPolicy } from '../../scripts/lib/experiment-policy';
-import {
-  freePort,
-  logTail,
-  repoRoot as root,
-  type ServiceName,
-  type ServiceProcess,
-  scrape,
-  startService,
-  stopService,
-  total,
-  waitReady,
-} from '../../scripts/lib/services';
+import { freePort, logTail, type ServiceName, type ServiceProcess, scrape, startService, stopService, total, waitReady } from '../../scripts/lib/services';
 import type { AttributionReport, SatisfactionReport, UpliftRow } from '../../services/analytics/src/attribution';
 import { kafkaFromConfig, loadConfig, silentLogger, topicSpecs } from '../../services/core/src';
 

@@ -167,6 +167,8 @@ const validEvent: fc.Arbitrary<Event> = fc.oneof(
 const anyJson: fc.Arbitrary<Json> = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json> },
   { weight: 1, arbitrary: fc.constantFrom<Json>(-0, 1e308, -1e308, 2 ** 53 + 2, 0.1, '', ' ', '1', 'null', 'NaN', 'Infinity', [], {}) },
+  // Names every plain object inherits: avsc once took them as enum symbols.
+  { weight: 1, arbitrary: fc.constantFrom<Json>('constructor', '__proto__', 'toString', 'hasOwnProperty', { toString: 'x' }, { valueOf: 1 }) },
 );
 
 /** A value nested `depth` levels deep in arrays or objects. */
@@ -175,6 +177,9 @@ const nested = (depth: number, object: boolean): Json => {
   for (let i = 0; i < depth; i++) v = object ? { a: v } : [v];
   return v;
 };
+
+/** The fields the fuzzer's events carry that are Avro enums. */
+const ENUM_FIELDS = ['kind', 'intent', 'handledBy', 'outcome', 'channel'];
 
 type Mutation = fc.Arbitrary<{ mutation: string; mustRefuse?: 400 | 413; events: Json[] }>;
 
@@ -190,6 +195,14 @@ const mutations: Mutation[] = [
     const key = keys[i % keys.length]!;
     return { mutation: `retype:${key}`, events: [{ ...e, [key]: v } as Json] };
   }),
+  // an enum field set to a name every plain object inherits (avsc once took these as symbols)
+  fc
+    .tuple(validEvent, fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'))
+    .filter(([e]) => ENUM_FIELDS.some((k) => k in e))
+    .map(([e, name]) => {
+      const key = ENUM_FIELDS.find((k) => k in e)!;
+      return { mutation: `inherited-symbol:${key}`, mustRefuse: 400 as const, events: [{ ...e, [key]: name } as Json] };
+    }),
   // a required field removed (eventId is optional: the gateway assigns one)
   fc.tuple(validEvent, fc.constantFrom('customerId', 'eventTime', 'source')).map(([e, key]) => {
     const { [key]: _gone, ...rest } = e;

@@ -1,4 +1,4 @@
-import { Type } from 'avsc';
+import { types as avroTypes, Type } from 'avsc';
 import { type FieldError, ValidationError } from '../errors';
 import { type RecordName, type RecordTypes, schemas } from './generated';
 
@@ -21,12 +21,37 @@ export const customerEventNames = Object.values(customerEventTypes) as CustomerE
 /** A decoded customer event, discriminated by its record name. */
 export type CustomerEvent = { [N in CustomerEventName]: { name: N; value: RecordTypes[N] } }[CustomerEventName];
 
+type EnumInternals = { _indices: Record<string, number> };
+type Hook = (value: unknown, type: Type) => void;
+/**
+ * avsc looks an enum's symbols up in a plain object: "constructor" or "toString" passes as a
+ * symbol (and is cloned or encoded as another one), and an object whose toString is not
+ * callable throws a TypeError. This one accepts, and encodes, only a string that is one of its own
+ * symbols.
+ */
+class StrictEnumType extends avroTypes.EnumType {
+  _check(value: unknown, _flags: unknown, hook?: Hook): boolean {
+    const ok = typeof value === 'string' && Object.hasOwn((this as unknown as EnumInternals)._indices, value);
+    if (!ok && hook) hook(value, this);
+    return ok;
+  }
+  _write(tap: unknown, value: unknown): void {
+    if (!this._check(value, undefined)) throw new Error(`invalid ${String(this.name)}: ${JSON.stringify(value)}`);
+    (avroTypes.EnumType.prototype as unknown as { _write(tap: unknown, value: unknown): void })._write.call(this, tap, value);
+  }
+}
+
 const types = new Map<RecordName, Type>();
 /** Parsed Avro types, built once (re-parsing per message is the classic avsc loss). */
 export function avroType(name: RecordName): Type {
   let type = types.get(name);
   if (!type) {
-    type = Type.forSchema(schemas[name] as never);
+    type = Type.forSchema(schemas[name] as never, {
+      typeHook: (schema, opts) =>
+        typeof schema === 'object' && (schema as { type?: unknown }).type === 'enum'
+          ? (new StrictEnumType(schema as never, opts as never) as unknown as Type)
+          : undefined,
+    });
     types.set(name, type);
   }
   return type;

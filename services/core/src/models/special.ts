@@ -24,7 +24,7 @@ export function lnGamma(x: number): number {
 export function logAddExp(a: number, b: number): number {
   if (a === Number.NEGATIVE_INFINITY) return b;
   if (b === Number.NEGATIVE_INFINITY) return a;
-  const m = a > b ? a : b;
+  const m = Math.max(a, b);
   return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
 }
 

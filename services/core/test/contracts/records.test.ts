@@ -45,6 +45,19 @@ describe('validateRecord', () => {
     expect(error).toEqual({ field: 'kind', expected: expect.stringContaining('one of PAGE_VIEW, PRODUCT_VIEW'), received: '"LOOK"' });
   });
 
+  // Found by the ingest fuzzer: avsc looks symbols up in a plain object, so inherited names passed
+  // (and were altered on clone), and an object with a non-callable toString threw a TypeError (a 500).
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('refuses the inherited name %s as an enum symbol', (symbol) => {
+    expect(fieldErrors('nextact.BrowseEvent', { ...browse, kind: symbol })).toEqual([
+      { field: 'kind', expected: expect.stringContaining('one of PAGE_VIEW'), received: JSON.stringify(symbol) },
+    ]);
+  });
+
+  it('refuses an object whose toString is not a function in an enum field with a field error', () => {
+    const [error] = fieldErrors('nextact.BrowseEvent', { ...browse, kind: { toString: '8s', R: 1 } });
+    expect(error?.field).toBe('kind');
+  });
+
   it('refuses fields the schema does not have instead of dropping them', () => {
     expect(fieldErrors('nextact.BrowseEvent', { ...browse, colour: 'red' })).toContainEqual({
       field: 'colour',

@@ -7,6 +7,12 @@
  * Each partition contributes at most one batch per transaction (its handler waits for the commit
  * before the next batch of the partition is delivered), so when a transaction fails every
  * contributing task discards its state and is reopened from what was committed.
+ *
+ * The transaction commits at the end of the interval, after `maxRecords`, or as soon as no batch
+ * is being processed any more (every batch the consumer handed out has contributed or given up):
+ * the handlers wait for the commit, so waiting out the interval then only adds latency (at 1k
+ * events/s it was most of the 200 ms p50). Under load the batches are large and the interval or
+ * `maxRecords` still bounds a transaction.
  */
 import {
   ErrorCodes,
@@ -59,6 +65,8 @@ export class InstanceCommitter {
   private pending?: Pending;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Batches being processed that have neither contributed nor given up yet. */
+  private active = 0;
 
   constructor(private readonly o: CommitOptions) {}
 
@@ -75,6 +83,21 @@ export class InstanceCommitter {
     p.records += c.records.length;
     if (p.records >= this.o.maxRecords) this.flush();
     return p.done;
+  }
+
+  /**
+   * A batch starts being processed; the returned function says it contributed or gave up (it may
+   * be called more than once). When the last active batch has, the open transaction commits.
+   */
+  batchStarted(): () => void {
+    this.active++;
+    let settled = false;
+    return () => {
+      if (settled) return;
+      settled = true;
+      this.active--;
+      if (this.active === 0 && this.pending) this.flush();
+    };
   }
 
   /** Commits what is waiting now (revocation, shutdown) instead of at the end of the interval. */

@@ -391,22 +391,36 @@ export class Engine<J, L> {
     const p = batch.partition;
     if (this.stopping) return; // not processed, not marked: the next owner gets it
     if (this.joined && !this.owned.has(p)) return; // fetched before a rebalance took it away
-    await this.waitUnblocked(p);
-    if (this.stopping || (this.joined && !this.owned.has(p))) return;
-    let slot = this.slots.get(p);
-    if (!slot) {
-      this.open([p]);
-      slot = this.slots.get(p)!;
-    }
-    await slot.ready;
+    // Counted from the start (synchronously), so a batch handed out with others is waited for
+    // before their transaction commits early; settled on every way out.
+    let settle = this.committer.batchStarted();
     try {
-      await slot.task.process(batch);
+      if (this.blockedUntil.has(p)) {
+        settle(); // fenced backoff: seconds, which the other partitions' commits do not wait for
+        await this.waitUnblocked(p);
+        settle = this.committer.batchStarted();
+      }
+      if (this.stopping || (this.joined && !this.owned.has(p))) return;
+      let slot = this.slots.get(p);
+      if (!slot) {
+        this.open([p]);
+        slot = this.slots.get(p)!;
+      }
+      if (!slot.restored) {
+        // A restore can take seconds: the other partitions' batches commit without waiting for it.
+        settle();
+        await slot.ready;
+        settle = this.committer.batchStarted();
+      }
+      await slot.task.process(batch, settle);
     } catch (err) {
       if (isFenced(err)) {
         this.log.warn('fenced: another instance owns this partition now', { partition: p, code: errorCodeOf(err) });
         this.blockedUntil.set(p, Date.now() + (this.options.fencedBackoffMs ?? 5_000));
       }
       throw err;
+    } finally {
+      settle();
     }
   }
 

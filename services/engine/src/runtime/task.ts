@@ -123,11 +123,13 @@ export class PartitionTask<J, L> {
   }
 
   /** This partition's results as its part of the instance's transaction. */
-  private async commitResults(records: OutgoingRecord[], next: string | undefined, stillOwned: () => boolean): Promise<void> {
+  private async commitResults(records: OutgoingRecord[], next: string | undefined, stillOwned: () => boolean, contributed?: () => void): Promise<void> {
     const { ctx } = this;
     const position = next === undefined ? undefined : { topic: ctx.topics.customerEvents, partition: this.partition, offset: next };
     if (!stillOwned()) throw new StaleBatchError(this.partition);
-    await ctx.commit({ partition: this.partition, records, next: position });
+    const committed = ctx.commit({ partition: this.partition, records, next: position });
+    contributed?.();
+    await committed;
   }
 
   /** Step 3 (after restore): the store reflects the changelog up to `changelogUntil`; `committedNext` is the group's position. */
@@ -140,9 +142,12 @@ export class PartitionTask<J, L> {
     this.ctx.metrics.stateJourneys.set({ partition: String(this.partition) }, this.store.size);
   }
 
-  /** Processes one batch in one transaction. Serialised with release. */
-  process(batch: RecordBatch): Promise<void> {
-    return this.exclusive(() => this.processLocked(batch));
+  /**
+   * Processes one batch in one transaction. Serialised with release. `contributed` is called once
+   * the batch is part of the open transaction (the committer may then commit it early).
+   */
+  process(batch: RecordBatch, contributed?: () => void): Promise<void> {
+    return this.exclusive(() => this.processLocked(batch, contributed));
   }
 
   /**
@@ -199,7 +204,7 @@ export class PartitionTask<J, L> {
     this.recordMetrics(fx, out.decisions, [], new Map(), Date.now());
   }
 
-  private async processLocked(batch: RecordBatch): Promise<void> {
+  private async processLocked(batch: RecordBatch, contributed?: () => void): Promise<void> {
     if (this.state !== 'ready') throw new TaskReleasedError(this.partition, this.releaseReason || this.state);
     const { ctx } = this;
     const last = batch.records.at(-1);
@@ -249,7 +254,7 @@ export class PartitionTask<J, L> {
     // 3. One transaction: changelog + decisions + dead letters + consumed offset.
     const nextOffset = (BigInt(last.offset) + 1n).toString();
     try {
-      await this.commitResults(out.records, nextOffset, () => batch.stillOwned());
+      await this.commitResults(out.records, nextOffset, () => batch.stillOwned(), contributed);
     } catch (err) {
       this.log.warn('batch transaction aborted; state discarded, batch will be re-delivered', { firstOffset: fresh[0]!.offset, lastOffset: last.offset, err });
       await this.releaseLocked('transaction aborted');

@@ -34,8 +34,7 @@ const contribution = (partition: number, records = 0): Contribution => ({
 });
 
 /** Resolves to whether `p` settled within `ms`. */
-const settlesWithin = (p: Promise<unknown>, ms: number) =>
-  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+const settlesWithin = (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
 describe('InstanceCommitter', () => {
   const open: InstanceCommitter[] = [];

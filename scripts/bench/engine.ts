@@ -130,6 +130,8 @@ export interface LatencyResult {
   p99: number | null;
   p999: number | null;
   engineHistogram: { p50: number | null; p99: number | null; p999: number | null; count: number };
+  /** The engine's instance transactions over the window: duration (ms) and output records each. */
+  transactions: { durationMs: LatencyResult['engineHistogram']; records: LatencyResult['engineHistogram'] };
 }
 
 /**
@@ -196,6 +198,7 @@ async function latencyAt(ctx: BenchContext, scope: Scope, engine: Service, world
     while (performance.now() - lastSeen < 3_000 && performance.now() < drainUntil) await sleep(250);
     latencies.sort((a, b) => a - b);
     const r = (x: number | null) => (x === null ? null : round(x, 1));
+    const after = await scrapeBusy(engine.port);
     const result = {
       offeredEps: round(offered),
       decisions: latencies.length,
@@ -204,7 +207,11 @@ async function latencyAt(ctx: BenchContext, scope: Scope, engine: Service, world
       p999: r(percentile(latencies, 99.9)),
       // The engine's own histogram over the same window (record timestamp → its commit), to show how
       // much of the end-to-end figure is the engine and how much the produce and read_committed paths.
-      engineHistogram: histogramQuantiles(before, await scrapeBusy(engine.port), 'nextact_engine_decision_latency_seconds'),
+      engineHistogram: histogramQuantiles(before, after, 'nextact_engine_decision_latency_seconds'),
+      transactions: {
+        durationMs: histogramQuantiles(before, after, 'nextact_engine_transaction_duration_seconds'),
+        records: histogramQuantiles(before, after, 'nextact_engine_transaction_records', 1),
+      },
     };
     ctx.say(`latency at ${rate}/s: ${JSON.stringify(result)}`);
     return result;
@@ -215,7 +222,8 @@ async function latencyAt(ctx: BenchContext, scope: Scope, engine: Service, world
 }
 
 /** p50/p99 (ms) of a histogram's increase between two scrapes, linear inside a bucket as Prometheus does. */
-function histogramQuantiles(before: Samples, after: Samples, name: string): LatencyResult['engineHistogram'] {
+/** Quantiles of a histogram's observations between two scrapes; seconds shown as ms unless `scale` says otherwise. */
+function histogramQuantiles(before: Samples, after: Samples, name: string, scale = 1000): LatencyResult['engineHistogram'] {
   const buckets = (s: Samples) => new Map(s.filter((x) => x.name === `${name}_bucket`).map((x) => [x.labels.le!, x.value]));
   const b0 = buckets(before);
   const rows = [...buckets(after)]
@@ -228,13 +236,13 @@ function histogramQuantiles(before: Samples, after: Samples, name: string): Late
     let prevCount = 0;
     for (const b of rows) {
       if (b.count >= p * count) {
-        if (!Number.isFinite(b.le)) return round(prevLe * 1000, 1);
-        return round((prevLe + ((b.le - prevLe) * (p * count - prevCount)) / Math.max(1, b.count - prevCount)) * 1000, 1);
+        if (!Number.isFinite(b.le)) return round(prevLe * scale, 1);
+        return round((prevLe + ((b.le - prevLe) * (p * count - prevCount)) / Math.max(1, b.count - prevCount)) * scale, 1);
       }
       prevLe = b.le;
       prevCount = b.count;
     }
-    return round(prevLe * 1000, 1);
+    return round(prevLe * scale, 1);
   };
   return { p50: q(0.5), p99: q(0.99), p999: q(0.999), count };
 }

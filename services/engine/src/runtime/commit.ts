@@ -147,6 +147,7 @@ export class InstanceCommitter {
 
   private async commit(p: Pending): Promise<void> {
     const { metrics, logger } = this.o;
+    const startedAt = performance.now();
     try {
       const lost = p.contributions.filter((c) => !this.o.owns(c.partition)).map((c) => c.partition);
       if (lost.length > 0) throw new StaleBatchError(lost[0]!);
@@ -159,6 +160,8 @@ export class InstanceCommitter {
         if (offsets.length > 0) await tx.commitConsumed(this.o.groupMetadata(), offsets);
       });
       metrics.transactions.inc({ result: 'commit' });
+      metrics.transactionDuration.observe((performance.now() - startedAt) / 1000);
+      metrics.transactionRecords.observe(p.records);
       p.resolve();
     } catch (err) {
       metrics.transactions.inc({ result: 'abort' });

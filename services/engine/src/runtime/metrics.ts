@@ -12,6 +12,8 @@ export class EngineMetrics {
   readonly restoreDuration: Histogram;
   readonly restoredRecords: Counter;
   readonly transactions: Counter<'result'>;
+  readonly transactionDuration: Histogram;
+  readonly transactionRecords: Histogram;
   readonly deadLetters: Counter<'reason'>;
   readonly ownedPartitions: Gauge;
   readonly timersFired: Counter;
@@ -58,6 +60,18 @@ export class EngineMetrics {
     });
     this.restoredRecords = new Counter({ name: 'nextact_engine_restored_records_total', help: 'Changelog records read by restores.', registers });
     this.transactions = new Counter({ name: 'nextact_engine_transactions_total', help: 'Batch transactions by result.', labelNames: ['result'], registers });
+    this.transactionDuration = new Histogram({
+      name: 'nextact_engine_transaction_duration_seconds',
+      help: 'Wall clock of one instance transaction, from its start to its commit or abort (the round trips of the send, the offset commit and the end).',
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.transactionRecords = new Histogram({
+      name: 'nextact_engine_transaction_records',
+      help: 'Output records (changelog, decisions, dead letters) per instance transaction.',
+      buckets: [1, 10, 50, 100, 500, 1_000, 2_500, 5_000, 10_000],
+      registers,
+    });
     this.deadLetters = deadLetterCounter(registry);
     this.ownedPartitions = new Gauge({ name: 'nextact_engine_owned_partitions', help: 'Input partitions assigned to this instance.', registers });
     this.timersFired = new Counter({ name: 'nextact_engine_timers_fired_total', help: 'Journey timers fired by stream time.', registers });

@@ -60,8 +60,11 @@ export async function restorePartitions<J, L>(options: {
   }
   logger.info('restore started', { changelogTopic, ranges, fromStore: [...fromStore] });
 
-  // Latest value per key first, deserialised once: superseded values cost no parsing. A persistent
-  // store takes them in slices (durable with the offset after the slice's last record).
+  // A persistent store takes the latest value per key in slices (durable with the offset after the
+  // slice's last record), so superseded values are not written. The memory store keeps values
+  // encoded, so a superseded one costs nothing there: it takes each fetch's records as they come,
+  // which lets the fetch buffers go (staging all of them kept the whole changelog's responses alive
+  // and was a quarter of the restore's CPU in GC).
   const byPartition = new Map(items.map((i) => [i.partition, i.store]));
   const latest = new Map<number, Map<string, RestoredValue>>(items.map((i) => [i.partition, new Map()]));
   const persistent = new Set(items.filter((i) => i.store.state.kind !== 'memory').map((i) => i.partition));
@@ -85,6 +88,11 @@ export async function restorePartitions<J, L>(options: {
           byPartition.get(r.partition)!.applyChangelog(pending, (BigInt(r.offset) + 1n).toString());
           pending.clear();
         }
+      }
+      for (const [partition, pending] of latest) {
+        if (pending.size === 0 || persistent.has(partition)) continue;
+        byPartition.get(partition)!.applyChangelog(pending, '0'); // memory: the offset is not kept
+        pending.clear();
       }
       total += records.length;
       metrics?.restoredRecords.inc(records.length);

@@ -73,9 +73,13 @@ function toAssignment(assignments: GroupAssignment[] | Map<string, GroupAssignme
   return out;
 }
 
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 function headersOf(entries: [Buffer, Buffer][] | Map<Buffer, Buffer> | undefined): Record<string, string> {
+  // Most records carry none or one: a shared frozen empty object saves an allocation per record.
+  if (entries === undefined || (Array.isArray(entries) ? entries.length === 0 : entries.size === 0)) return NO_HEADERS as Record<string, string>;
   const out: Record<string, string> = {};
-  for (const [k, v] of entries ?? []) out[k.toString()] = v.toString();
+  for (const [k, v] of entries) out[k.toString()] = v.toString();
   return out;
 }
 
@@ -120,24 +124,32 @@ function abortedBatchFilter(data: FetchResponse['responses'][number]['partitions
   };
 }
 
+const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
 function decodeFetch(topic: string, data: FetchResponse['responses'][number]['partitions'][number], from: bigint): FetchedPartition {
   const records: ConsumedRecord[] = [];
+  const fromNumber = Number(from);
   let next: bigint | null = null;
   const skip = abortedBatchFilter(data);
   for (const batch of data.records ?? []) {
     next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
     if (skip(batch)) continue; // a marker, or aborted data
+    // Per record in numbers, not bigints (a restore reads millions): offsets and epoch-ms timestamps
+    // stay far below 2^53; a log past that falls back to bigint arithmetic.
+    const safe = next <= MAX_SAFE_OFFSET;
+    const first = Number(batch.firstOffset);
+    const firstTimestamp = Number(batch.firstTimestamp);
     for (const r of batch.records) {
-      const offset = batch.firstOffset + BigInt(r.offsetDelta);
-      if (offset < from) continue; // a compressed batch starts before the requested offset
+      const offset = safe ? first + r.offsetDelta : batch.firstOffset + BigInt(r.offsetDelta);
+      if (safe ? offset < fromNumber : (offset as bigint) < from) continue; // a compressed batch starts before the requested offset
       records.push({
         topic,
         partition: data.partitionIndex,
-        offset: offset.toString(),
+        offset: String(offset),
         key: r.key && r.key.length > 0 ? r.key.toString() : null,
         value: r.value ?? null,
         headers: headersOf(r.headers as [Buffer, Buffer][] | undefined),
-        timestamp: Number(batch.firstTimestamp + BigInt(r.timestampDelta)),
+        timestamp: firstTimestamp + Number(r.timestampDelta),
       });
     }
   }

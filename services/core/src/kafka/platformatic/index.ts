@@ -280,33 +280,53 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
           if (end === undefined) throw new NextActError(ErrorCodes.KAFKA_UNKNOWN_TOPIC, `${topic} has no partition ${r.partition}`);
           return { partition: r.partition, next: BigInt(r.from), until: r.until === undefined ? end : BigInt(r.until), records: 0, lastProgress: Date.now() };
         });
-        for (;;) {
+        const fetchPending = () => {
           const pending = state.filter((s) => s.next < s.until);
-          if (pending.length === 0) break;
-          const fetched = await fetchPartitions(consumer, topic, new Map(pending.map((s) => [s.partition, s.next])), 1_048_576);
-          let progressed = false;
-          for (const s of pending) {
-            const f = fetched.get(s.partition);
-            if (!f) {
-              // Nothing returned: an open transaction holds the last stable offset below the end.
-              if (Date.now() - s.lastProgress > waitMs) throw openTransactionError(topic, s.partition, String(s.next), String(s.until), waitMs);
-              continue;
+          if (pending.length === 0) return undefined;
+          const positions = new Map(pending.map((s) => [s.partition, s.next]));
+          return fetchPartitions(consumer, topic, positions, 1_048_576).then((fetched) => ({ pending, fetched }));
+        };
+        let inFlight = fetchPending();
+        try {
+          while (inFlight) {
+            const { pending, fetched } = await inFlight;
+            inFlight = undefined;
+            let progressed = false;
+            const deliveries: ConsumedRecord[][] = [];
+            for (const s of pending) {
+              const f = fetched.get(s.partition);
+              if (!f) {
+                // Nothing returned: an open transaction holds the last stable offset below the end.
+                if (Date.now() - s.lastProgress > waitMs) throw openTransactionError(topic, s.partition, String(s.next), String(s.until), waitMs);
+                continue;
+              }
+              const last = f.records.at(-1);
+              const records = last === undefined || BigInt(last.offset) < s.until ? f.records : f.records.filter((r) => BigInt(r.offset) < s.until);
+              if (records.length > 0) deliveries.push(records);
+              s.records += records.length;
+              if (f.next !== null && f.next > s.next) {
+                s.next = f.next;
+                if (s.next > s.until) s.next = s.until; // bigint: no Math.min
+                s.lastProgress = Date.now();
+                progressed = true;
+              } else if (f.lastStableOffset >= s.until && s.next >= f.lastStableOffset) {
+                s.next = s.until;
+              } else if (Date.now() - s.lastProgress > waitMs) {
+                throw openTransactionError(topic, s.partition, String(f.lastStableOffset), String(s.until), waitMs);
+              }
             }
-            const records = f.records.filter((r) => BigInt(r.offset) < s.until);
-            if (records.length > 0) await onRecords(records);
-            s.records += records.length;
-            if (f.next !== null && f.next > s.next) {
-              s.next = f.next;
-              if (s.next > s.until) s.next = s.until; // bigint: no Math.min
-              s.lastProgress = Date.now();
-              progressed = true;
-            } else if (f.lastStableOffset >= s.until && s.next >= f.lastStableOffset) {
-              s.next = s.until;
-            } else if (Date.now() - s.lastProgress > waitMs) {
-              throw openTransactionError(topic, s.partition, String(f.lastStableOffset), String(s.until), waitMs);
+            // The next fetch goes out before these records are handed over, so the broker reads
+            // while the caller applies (a restore is otherwise fetch, apply, fetch, apply).
+            if (progressed) inFlight = fetchPending();
+            for (const records of deliveries) await onRecords(records);
+            if (!progressed) {
+              await new Promise((r) => setTimeout(r, 20));
+              inFlight = fetchPending();
             }
           }
-          if (!progressed) await new Promise((r) => setTimeout(r, 20));
+        } finally {
+          // A caller's failure mid-read leaves at most one fetch out: it must not surface unhandled.
+          inFlight?.catch(() => {});
         }
         return state.map((s) => ({ partition: s.partition, until: s.until.toString(), records: s.records }));
       } catch (err) {

@@ -53,7 +53,7 @@ export class GlobalTableMetrics {
     });
     this.lastRead = new Gauge({
       name: 'nextact_engine_global_table_last_read_timestamp_seconds',
-      help: 'When a read pass of the global table last reached the end offsets taken at its start (its age is the staleness).',
+      help: 'When a read pass of the global table last reached the end offsets taken at its start, or, before the first, when the table was opened (its age is the staleness).',
       labelNames: ['table'],
       registers,
     });
@@ -63,6 +63,8 @@ export class GlobalTableMetrics {
   follow(table: string, lagNow: () => Promise<number | undefined>): void {
     for (const result of ['applied', 'skipped']) this.records.inc({ table, result }, 0);
     this.readErrors.inc({ table }, 0);
+    // A table whose first read never succeeds is stale from its opening (the alert needs a series).
+    this.lastRead.set({ table }, Date.now() / 1000);
     this.lagSources.set(table, lagNow);
   }
 

@@ -178,12 +178,9 @@ function customerQuery(db: string, view: string): string {
   );
 }
 
-function upliftQuery(db: string): string {
-  return (
-    `
-    WITH ` +
-    segmentCtes(db) +
-    `,
+/** Each customer's first experiment exposure per action, and the main category the engine saw then. */
+function exposureCtes(db: string): string {
+  return `,
     first_exposure AS
     (
         SELECT customer_id, action_id,
@@ -208,7 +205,16 @@ function upliftQuery(db: string): string {
             GROUP BY customer_id, action_id, category
         )
         GROUP BY customer_id, action_id
-    )
+    )`;
+}
+
+function upliftQuery(db: string): string {
+  return (
+    `
+    WITH ` +
+    segmentCtes(db) +
+    exposureCtes(db) +
+    `
     SELECT f.stage AS stage,
            -- Segments must be known before the exposure: a first purchase after it may be its outcome.
            if(dims.acquisition != '' AND dims.first_purchase_time < f.exposed_at, dims.acquisition, '') AS acquisition,
@@ -253,6 +259,15 @@ export async function mainCategories(store: ClickHouse, asOf: number): Promise<M
     { asOf, maxCategories: MAIN_CATEGORY_MAX_DISTINCT },
   );
   return new Map(rows.map((r) => [r.customer_id, r.category]));
+}
+
+/** The main category at each customer's first exposure per action (`<customer>|<action>`; none left out): the uplift's segments. */
+export async function exposureCategories(store: ClickHouse, asOf: number, windowHours: number): Promise<Map<string, string>> {
+  const rows = await store.rows<{ customer_id: string; action_id: string; category: string }>(
+    `WITH ${segmentCtes(store.database)}${exposureCtes(store.database)} SELECT customer_id, action_id, category FROM exposure_category WHERE category != ''`,
+    { asOf, windowHours, maxCategories: MAIN_CATEGORY_MAX_DISTINCT },
+  );
+  return new Map(rows.map((r) => [`${r.customer_id}|${r.action_id}`, r.category]));
 }
 
 export async function segmentsReport(store: ClickHouse, options: SegmentsReportOptions = {}): Promise<SegmentsReport> {

@@ -16,7 +16,7 @@ import { stringify } from 'yaml';
 import { createNbaDomain } from '../../../engine/src/nba';
 import { parsePolicy } from '../../../engine/src/policy/load';
 import { type ClickHouse, createClickHouse, qualified } from '../../src/clickhouse';
-import { mainCategories, renderSegments, SEGMENT_DIMENSIONS, segmentsReport } from '../../src/clv/segments';
+import { exposureCategories, mainCategories, renderSegments, SEGMENT_DIMENSIONS, segmentsReport } from '../../src/clv/segments';
 import { migrate } from '../../src/migrations';
 import { type DecisionRow, decisionRow, type EventRow, eventRow } from '../../src/rows';
 import { testConfig } from '../helpers';
@@ -38,6 +38,8 @@ function simulate(customers: number, events: number) {
   let learner = domain.initialLearner();
   const eventRows: EventRow[] = [];
   const decisionRows: DecisionRow[] = [];
+  /** The journey's main category at each customer's first experiment decision per action. */
+  const exposures = new Map<string, string | null>();
   let offset = 0;
   const apply = (e: CustomerEvent) => {
     eventRows.push(eventRow({ name: e.name as RecordName, schemaId: 1, value: e.value }, record(offset++, e.value.customerId)));
@@ -47,24 +49,33 @@ function simulate(customers: number, events: number) {
     if (r.decision) decide(r.decision);
   };
   const decide = (d: Decision) => {
+    const key = `${d.customerId}|${d.actionId}`;
+    if (d.experimentArm !== 'NONE' && !exposures.has(key)) exposures.set(key, mainCategoryOf(journeys.get(d.customerId)!.categories));
     decisionRows.push(decisionRow({ name: 'nextact.Decision', schemaId: 1, value: d }, record(offset++, d.customerId)));
     for (const answer of world.respond(d).events) apply(answer);
   };
   for (let i = 0; i < events; i++) apply(world.next());
-  return { events: eventRows, decisions: decisionRows, journeys };
+  return { events: eventRows, decisions: decisionRows, journeys, exposures };
 }
 
 describe('segments report (ideal customer profiles)', () => {
   const config = testConfig('segments');
   let store: ClickHouse;
   let journeys: ReturnType<typeof simulate>['journeys'];
+  let exposures: ReturnType<typeof simulate>['exposures'];
 
   beforeAll(async () => {
     store = createClickHouse(config);
     await migrate(store, silentLogger);
     // SEGMENTS_CUSTOMERS / SEGMENTS_EVENTS make a longer demo (fewer customers: more simulated time per event).
-    const { events, decisions, journeys: js } = simulate(Number(process.env.SEGMENTS_CUSTOMERS ?? 4_000), Number(process.env.SEGMENTS_EVENTS ?? 250_000));
+    const {
+      events,
+      decisions,
+      journeys: js,
+      exposures: xs,
+    } = simulate(Number(process.env.SEGMENTS_CUSTOMERS ?? 4_000), Number(process.env.SEGMENTS_EVENTS ?? 250_000));
     journeys = js;
+    exposures = xs;
     for (let i = 0; i < events.length; i += 20_000) await store.insert('events', events.slice(i, i + 20_000));
     for (let i = 0; i < decisions.length; i += 20_000) await store.insert('decisions', decisions.slice(i, i + 20_000));
   });
@@ -130,5 +141,14 @@ describe('segments report (ideal customer profiles)', () => {
     expect(ties).toBeGreaterThan(10);
     expect(new Set(byEngine.values()).size).toBeGreaterThan(3);
     expect([...byReport].sort()).toEqual([...byEngine].sort());
+  });
+
+  it('segments uplift by the main category the engine held at each first exposure', async () => {
+    const byReport = await exposureCategories(store, Date.UTC(2100, 0, 1), 72);
+    const byEngine = [...exposures].filter((e): e is [string, string] => e[1] !== null);
+    expect(byEngine.length).toBeGreaterThan(100);
+    // Exposures before the customer's main category settled exist, or "at the exposure" would not be tested.
+    expect(byEngine.filter(([key, category]) => category !== mainCategoryOf(journeys.get(key.split('|')[0]!)!.categories)).length).toBeGreaterThan(10);
+    expect([...byReport].sort()).toEqual(byEngine.sort());
   });
 });

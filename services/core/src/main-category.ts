@@ -47,9 +47,24 @@ export function withCategoryEvent(c: CategoryCounts, category: string): Category
   return { names: [...c.names, category], counts: [...c.counts, 1], overflow: false };
 }
 
-/** Binary order of the UTF-8 bytes (JS `<` compares UTF-16 units, which differs beyond the BMP). */
+/**
+ * Whether `a` comes after `b` in UTF-8 byte order, which is code point order. JS `<` compares UTF-16
+ * units, which differs only where a surrogate (a code point above U+FFFF) meets a unit in
+ * U+E000..U+FFFF: those two ranges swap places. No allocation: this runs on every tie.
+ */
 function greaterUtf8(a: string, b: string): boolean {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')) > 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x > y;
+  }
+  return a.length > b.length;
 }
 
 /** The main category of these counts; null with no counted event or too many categories. */

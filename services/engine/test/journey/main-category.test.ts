@@ -70,6 +70,18 @@ describe('main category (the segments report definition)', () => {
     expect(mainCategoryOfEvents([browse(C, T0, { category: 'ｚ' }), browse(C, T0 + 1, { category: '😀' })])).toBe('😀');
   });
 
+  it('orders any two tied names as their UTF-8 bytes compare', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', minLength: 1 }), fc.string({ unit: 'binary', minLength: 1 }), (a, b) => {
+        fc.pre(a !== b);
+        const greater = Buffer.compare(Buffer.from(a), Buffer.from(b)) > 0 ? a : b;
+        expect(mainCategoryOfEvents([browse(C, T0, { category: a }), browse(C, T0 + 1, { category: b })])).toBe(greater);
+        expect(mainCategoryOfEvents([browse(C, T0, { category: b }), browse(C, T0 + 1, { category: a })])).toBe(greater);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('has none past the bound of distinct categories, and the journey then keeps no counts', () => {
     const events = Array.from({ length: MAIN_CATEGORY_MAX_DISTINCT + 1 }, (_, i) => browse(C, T0 + i * HOUR, { category: `c${i}` }));
     const atBound = fold(events.slice(0, MAIN_CATEGORY_MAX_DISTINCT));

@@ -33,6 +33,10 @@ export const contractMetrics = {
     nextact_engine_transactions_total: 'counter',
     nextact_dead_letters_total: 'counter',
     nextact_engine_owned_partitions: 'gauge',
+    nextact_engine_global_table_records_total: 'counter',
+    nextact_engine_global_table_read_errors_total: 'counter',
+    nextact_engine_global_table_lag: 'gauge',
+    nextact_engine_global_table_last_read_timestamp_seconds: 'gauge',
   },
   analytics: {
     nextact_sink_rows_total: 'counter',

@@ -1,22 +1,24 @@
 /**
  * The `segments` report (ideal customer profiles, issue 13 part 4): per segment of customers —
  * journey stage, acquisition channel (the sales channel of the first purchase), main category (the
- * most frequent one browsed or bought) — the predicted CLV and P(alive) under the fitted model, how
+ * one most browsed or bought, defined in core's main-category, which the engine shares) — the predicted CLV and P(alive) under the fitted model, how
  * often purchases came right after a delivered discount, how often customers held out (control
  * arm, no contact before) converted anyway, and the uplift of each action with its interval.
  *
  * It answers which customers need the least effort and discount and would stay without a contact,
  * and lists the (segment, action) pairs whose uplift interval lies at or below 0 — sure things and
- * sleeping dogs — as `upliftSuppressions` rules for the engine's policy (customer first). The engine
- * can match stage and acquisition channel; main-category rules are reported, not emitted.
+ * sleeping dogs — as `upliftSuppressions` rules for the engine's policy (customer first), which
+ * the engine matches on every dimension.
  *
  * Uplift is intent-to-treat per customer, as in the attribution report: each customer's first
  * experiment decision per action (arm and decision-time stage), counted only once its conversion
  * window has closed before as-of. Its segments are the ones known at that exposure (stage then;
- * acquisition channel only if the first purchase came before it, else NONE), as the engine sees them
- * when it decides; main category is the customer's over all events before as-of (report only).
+ * acquisition channel only if the first purchase came before it, else NONE; main category over the
+ * events up to it), as the engine sees them when it decides. The profiles (CLV, exposure, holdout)
+ * take each customer's segments as of as-of.
  * All queries are parameterised.
  */
+import { MAIN_CATEGORY_MAX_DISTINCT } from '@nextact/core/src/main-category';
 import { customerFuture, parametersOf } from '@nextact/core/src/models';
 import { type ClickHouse, qualified } from '../clickhouse';
 import { money, pct, table } from '../format';
@@ -25,8 +27,6 @@ import { clvMethod, fitCustomerFutures, latestAsOf, positiveInt, summariesView }
 
 export const SEGMENT_DIMENSIONS = ['stage', 'acquisitionChannel', 'mainCategory'] as const;
 export type SegmentDimension = (typeof SEGMENT_DIMENSIONS)[number];
-/** Dimensions the engine's policy can match (upliftSuppressions); main category it cannot. */
-const ENGINE_DIMENSIONS: ReadonlySet<SegmentDimension> = new Set(['stage', 'acquisitionChannel']);
 const NONE = 'NONE';
 
 export interface SegmentActionUplift extends Uplift {
@@ -57,6 +57,7 @@ export interface UpliftSuppressionRule {
   action: string;
   stage?: string;
   acquisitionChannel?: string;
+  mainCategory?: string;
   note: string;
 }
 
@@ -70,8 +71,8 @@ export interface SegmentsReport {
   method: string;
   segments: SegmentRow[];
   /** (segment, action) pairs with enough customers per arm and an uplift interval at or below 0. */
-  noUplift: { dimension: SegmentDimension; value: string; actionId: string; ci95: Interval; engine: boolean }[];
-  /** The engine-matchable ones, ready for the policy's `upliftSuppressions`. */
+  noUplift: { dimension: SegmentDimension; value: string; actionId: string; ci95: Interval }[];
+  /** The same, ready for the policy's `upliftSuppressions` (the engine matches every dimension). */
   policyRules: UpliftSuppressionRule[];
 }
 
@@ -87,6 +88,13 @@ export interface SegmentsReportOptions {
 const n = (v: unknown): number => (v === null || v === undefined || v === '' ? 0 : Number(v));
 const label = (v: unknown): string => (v === null || v === undefined || v === '' ? NONE : String(v));
 
+/**
+ * Main category (core's main-category) from per-category event counts `n` of `category`, grouped
+ * by customer: the most events, ties to the greatest name (ClickHouse compares strings bytewise),
+ * none past the bound of distinct categories.
+ */
+const MAIN_CATEGORY_OF_COUNTS = `if(count() > {maxCategories:UInt32}, '', argMax(category, (n, category)))`;
+
 /** Per customer: segment dimensions as of as-of (shared by both queries). */
 function segmentCtes(db: string): string {
   return `
@@ -96,9 +104,20 @@ function segmentCtes(db: string): string {
     (
         SELECT customer_id,
                if(countIf(event_type = 'purchase') > 0, argMinIf(JSONExtractString(raw, 'channel'), event_time, event_type = 'purchase'), '') AS acquisition,
-               minIf(event_time, event_type = 'purchase') AS first_purchase_time,
-               arrayElement(topKIf(1)(assumeNotNull(category), category IS NOT NULL AND event_type IN ('browse', 'purchase')), 1) AS category
+               minIf(event_time, event_type = 'purchase') AS first_purchase_time
         FROM ev GROUP BY customer_id
+    ),
+    -- The events a main category counts: browse, and purchase by its first line item's category.
+    category_events AS
+    (
+        SELECT customer_id, assumeNotNull(category) AS category, event_time
+        FROM ev WHERE event_type IN ('browse', 'purchase') AND ifNull(category, '') != ''
+    ),
+    main_category AS
+    (
+        SELECT customer_id, ${MAIN_CATEGORY_OF_COUNTS} AS category
+        FROM (SELECT customer_id, category, count() AS n FROM category_events GROUP BY customer_id, category)
+        GROUP BY customer_id
     ),
     latest_stage AS
     (
@@ -146,11 +165,12 @@ function customerQuery(db: string, view: string): string {
         GROUP BY customer_id
     ),
     summaries AS (SELECT customer_id, 1 AS bought, x, t_x, T, mean_spend FROM ${view})
-    SELECT dims.customer_id AS customer_id, dims.acquisition AS acquisition, dims.category AS category, latest_stage.stage AS stage,
+    SELECT dims.customer_id AS customer_id, dims.acquisition AS acquisition, main_category.category AS category, latest_stage.stage AS stage,
            summaries.bought AS bought, summaries.x AS x, summaries.t_x AS t_x, summaries.T AS T, summaries.mean_spend AS mean_spend,
            exposure.purchases AS purchases, exposure.exposed AS exposed,
            contact.held_out AS held_out, contact.held_out_converted AS held_out_converted
     FROM dims
+    LEFT JOIN main_category ON main_category.customer_id = dims.customer_id
     LEFT JOIN latest_stage ON latest_stage.customer_id = dims.customer_id
     LEFT JOIN summaries ON summaries.customer_id = dims.customer_id
     LEFT JOIN exposure ON exposure.customer_id = dims.customer_id
@@ -158,12 +178,9 @@ function customerQuery(db: string, view: string): string {
   );
 }
 
-function upliftQuery(db: string): string {
-  return (
-    `
-    WITH ` +
-    segmentCtes(db) +
-    `,
+/** Each customer's first experiment exposure per action, and the main category the engine saw then. */
+function exposureCtes(db: string): string {
+  return `,
     first_exposure AS
     (
         SELECT customer_id, action_id,
@@ -174,15 +191,39 @@ function upliftQuery(db: string): string {
         FROM ${qualified(db, 'decision_outcomes')}(window_hours = {windowHours:UInt32})
         WHERE experiment_arm IN ('TREATMENT', 'CONTROL') AND event_time + toIntervalHour({windowHours:UInt32}) <= (SELECT t FROM as_of_time)
         GROUP BY customer_id, action_id
-    )
+    ),
+    -- The main category the engine saw at the exposure: from the events up to it.
+    exposure_category AS
+    (
+        SELECT customer_id, action_id, ${MAIN_CATEGORY_OF_COUNTS} AS category
+        FROM
+        (
+            SELECT f.customer_id AS customer_id, f.action_id AS action_id, c.category AS category, count() AS n
+            FROM first_exposure AS f
+            INNER JOIN category_events AS c ON c.customer_id = f.customer_id
+            WHERE c.event_time <= f.exposed_at
+            GROUP BY customer_id, action_id, category
+        )
+        GROUP BY customer_id, action_id
+    )`;
+}
+
+function upliftQuery(db: string): string {
+  return (
+    `
+    WITH ` +
+    segmentCtes(db) +
+    exposureCtes(db) +
+    `
     SELECT f.stage AS stage,
            -- Segments must be known before the exposure: a first purchase after it may be its outcome.
            if(dims.acquisition != '' AND dims.first_purchase_time < f.exposed_at, dims.acquisition, '') AS acquisition,
-           dims.category AS category, f.action_id AS action_id,
+           x.category AS category, f.action_id AS action_id,
            countIf(f.arm = 'TREATMENT') AS tn, countIf(f.arm = 'TREATMENT' AND f.converted) AS tc,
            countIf(f.arm = 'CONTROL') AS cn, countIf(f.arm = 'CONTROL' AND f.converted) AS cc
     FROM first_exposure AS f
     LEFT JOIN dims ON dims.customer_id = f.customer_id
+    LEFT JOIN exposure_category AS x ON x.customer_id = f.customer_id AND x.action_id = f.action_id
     GROUP BY stage, acquisition, category, action_id`
   );
 }
@@ -210,6 +251,24 @@ const blank = (): Accumulator => ({
   heldOutConverted: 0,
   arms: new Map(),
 });
+
+/** Each customer's main category from the events before as-of (customers with none left out): the report's segments. */
+export async function mainCategories(store: ClickHouse, asOf: number): Promise<Map<string, string>> {
+  const rows = await store.rows<{ customer_id: string; category: string }>(
+    `WITH ${segmentCtes(store.database)} SELECT customer_id, category FROM main_category WHERE category != ''`,
+    { asOf, maxCategories: MAIN_CATEGORY_MAX_DISTINCT },
+  );
+  return new Map(rows.map((r) => [r.customer_id, r.category]));
+}
+
+/** The main category at each customer's first exposure per action (`<customer>|<action>`; none left out): the uplift's segments. */
+export async function exposureCategories(store: ClickHouse, asOf: number, windowHours: number): Promise<Map<string, string>> {
+  const rows = await store.rows<{ customer_id: string; action_id: string; category: string }>(
+    `WITH ${segmentCtes(store.database)}${exposureCtes(store.database)} SELECT customer_id, action_id, category FROM exposure_category WHERE category != ''`,
+    { asOf, windowHours, maxCategories: MAIN_CATEGORY_MAX_DISTINCT },
+  );
+  return new Map(rows.map((r) => [`${r.customer_id}|${r.action_id}`, r.category]));
+}
 
 export async function segmentsReport(store: ClickHouse, options: SegmentsReportOptions = {}): Promise<SegmentsReport> {
   const windowHours = positiveInt(options.windowHours ?? 72, 'windowHours', 24 * 365);
@@ -243,7 +302,7 @@ export async function segmentsReport(store: ClickHouse, options: SegmentsReportO
       return acc;
     });
 
-  const queryParams = { asOf, windowHours, discountActions };
+  const queryParams = { asOf, windowHours, discountActions, maxCategories: MAIN_CATEGORY_MAX_DISTINCT };
   const rs = await store.client.query({ query: customerQuery(db, summariesView(store)), query_params: queryParams, format: 'JSONEachRow' });
   for await (const rows of rs.stream<Record<string, unknown>>()) {
     for (const row of rows) {
@@ -304,15 +363,13 @@ export async function segmentsReport(store: ClickHouse, options: SegmentsReportO
   const noUplift = segments.flatMap((s) =>
     s.uplift
       .filter((u) => u.enough && u.ci95.high <= 0 && s.value !== NONE)
-      .map((u) => ({ dimension: s.dimension, value: s.value, actionId: u.actionId, ci95: u.ci95, engine: ENGINE_DIMENSIONS.has(s.dimension) })),
+      .map((u) => ({ dimension: s.dimension, value: s.value, actionId: u.actionId, ci95: u.ci95 })),
   );
-  const policyRules = noUplift
-    .filter((x) => x.engine)
-    .map((x) => ({
-      action: x.actionId,
-      ...(x.dimension === 'stage' ? { stage: x.value } : { acquisitionChannel: x.value }),
-      note: `segments report as of ${asOfText}: uplift 95% CI [${(x.ci95.low * 100).toFixed(1)}, ${(x.ci95.high * 100).toFixed(1)}] pp`,
-    }));
+  const policyRules: UpliftSuppressionRule[] = noUplift.map((x) => ({
+    action: x.actionId,
+    [x.dimension]: x.value,
+    note: `segments report as of ${asOfText}: uplift 95% CI [${(x.ci95.low * 100).toFixed(1)}, ${(x.ci95.high * 100).toFixed(1)}] pp`,
+  }));
   return {
     asOf: asOfText,
     windowHours,
@@ -385,10 +442,5 @@ export function renderSegments(r: SegmentsReport): string {
           ...r.policyRules.map((x) => `  - ${JSON.stringify(x)}`),
         ].join('\n'),
   );
-  const reportOnly = r.noUplift.filter((x) => !x.engine);
-  if (reportOnly.length > 0)
-    lines.push(
-      `Also without uplift (the engine cannot match ${[...new Set(reportOnly.map((x) => x.dimension))].join(', ')}): ${reportOnly.map((x) => `${x.actionId} @ ${x.value}`).join(', ')}`,
-    );
   return lines.join('\n');
 }

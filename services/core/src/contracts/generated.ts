@@ -206,7 +206,7 @@ export interface GammaGammaEstimate {
 
 /** One customer's journey state as the engine keeps it: the value of the journey changelog, keyed by customer id. Every history in it is bounded. */
 export interface Journey {
-  /** Journey state version (2 since this schema, 3 since purchaseDays; 1 was JSON). */
+  /** Journey state version (2 since this schema, 3 since purchaseDays, 4 since categories; 1 was JSON). */
   v: number;
   customerId: string;
   stage: JourneyStage;
@@ -244,6 +244,17 @@ export interface Journey {
   purchaseDays: null | JourneyPurchaseDays;
   /** Sales channel of the customer's first purchase (WEB, APP, ...): a segment of the ideal-customer-profile report that the engine can match (policy upliftSuppressions). */
   acquisitionChannel: null | string;
+  /** Browse and purchase events per category, for the main category (a segment of the ideal-customer-profile report, services/core/src/main-category.ts); at most 16 categories, then overflow and no main category. */
+  categories: JourneyCategoryCounts;
+}
+
+export interface JourneyCategoryCounts {
+  /** Categories, first seen first. */
+  names: Array<string>;
+  /** Events per category, in the order of names. */
+  counts: Array<number>;
+  /** More categories than the bound were seen: the lists are dropped, there is no main category. */
+  overflow: boolean;
 }
 
 export interface JourneyConsent {
@@ -1172,7 +1183,7 @@ export const schemas: Record<RecordName, unknown> = {
       {
         "name": "v",
         "type": "int",
-        "doc": "Journey state version (2 since this schema, 3 since purchaseDays; 1 was JSON)."
+        "doc": "Journey state version (2 since this schema, 3 since purchaseDays, 4 since categories; 1 was JSON)."
       },
       {
         "name": "customerId",
@@ -1687,6 +1698,42 @@ export const schemas: Record<RecordName, unknown> = {
         ],
         "default": null,
         "doc": "Sales channel of the customer's first purchase (WEB, APP, ...): a segment of the ideal-customer-profile report that the engine can match (policy upliftSuppressions)."
+      },
+      {
+        "name": "categories",
+        "type": {
+          "name": "nextact.JourneyCategoryCounts",
+          "type": "record",
+          "fields": [
+            {
+              "name": "names",
+              "type": {
+                "type": "array",
+                "items": "string"
+              },
+              "doc": "Categories, first seen first."
+            },
+            {
+              "name": "counts",
+              "type": {
+                "type": "array",
+                "items": "int"
+              },
+              "doc": "Events per category, in the order of names."
+            },
+            {
+              "name": "overflow",
+              "type": "boolean",
+              "doc": "More categories than the bound were seen: the lists are dropped, there is no main category."
+            }
+          ]
+        },
+        "default": {
+          "names": [],
+          "counts": [],
+          "overflow": false
+        },
+        "doc": "Browse and purchase events per category, for the main category (a segment of the ideal-customer-profile report, services/core/src/main-category.ts); at most 16 categories, then overflow and no main category."
       }
     ],
     "doc": "One customer's journey state as the engine keeps it: the value of the journey changelog, keyed by customer id. Every history in it is bounded."

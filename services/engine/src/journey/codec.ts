@@ -48,38 +48,51 @@ export function parseStateJson(bytes: Buffer, what: string): { v?: unknown } {
 
 const journeyType = () => avroType('nextact.Journey');
 
-/** Fields Journey.avsc gained after version 2: a version-2 record is read through a resolver from the schema without them. */
-const ADDED_SINCE_V2 = new Set(['purchaseDays', 'acquisitionChannel']);
-let v2Resolver: Resolver | undefined;
-function journeyV2Resolver(): Resolver {
-  if (!v2Resolver) {
+/**
+ * Fields Journey.avsc gained after each older Avro version: a record of that version is read
+ * through a resolver from the current schema without them (their defaults fill in).
+ */
+const ADDED_SINCE: Record<number, readonly string[]> = {
+  2: ['purchaseDays', 'acquisitionChannel', 'categories'],
+  3: ['categories'],
+};
+const resolvers = new Map<number, Resolver>();
+function olderJourneyResolver(version: number): Resolver {
+  let resolver = resolvers.get(version);
+  if (!resolver) {
+    const added = new Set(ADDED_SINCE[version]);
     const current = schemas['nextact.Journey'] as { fields: { name: string }[] };
-    const v2 = AvroType.forSchema({ ...current, fields: current.fields.filter((f) => !ADDED_SINCE_V2.has(f.name)) } as never);
-    v2Resolver = journeyType().createResolver(v2);
+    const older = AvroType.forSchema({ ...current, fields: current.fields.filter((f) => !added.has(f.name)) } as never);
+    resolver = journeyType().createResolver(older);
+    resolvers.set(version, resolver);
   }
-  return v2Resolver;
+  return resolver;
 }
-/** Zig-zag varint of the leading `v` field: 2 encodes as 0x04. */
-const AVRO_V2 = 0x04;
+/** The leading `v` field as Avro writes it (zig-zag varint: 2 is 0x04, 3 is 0x06), for versions read through a resolver. */
+const OLDER_AVRO = new Map([
+  [0x04, 2],
+  [0x06, 3],
+]);
 
 export function serialiseJourney(journey: JourneyState): Buffer {
   return encodeState(journeyType(), journey);
 }
 
-/** Avro of this version, or JSON of version 1 (migrated, see fromV1) or 2; anything else is refused with NXA_DECODE. */
+/** Avro of this version, 3 or 2, or JSON of version 1 (migrated, see fromV1); anything else is refused with NXA_DECODE. */
 export function deserialiseJourney(bytes: Buffer): JourneyState {
+  const older = OLDER_AVRO.get(bytes[0]!);
   const value = (
     bytes[0] === JSON_OPEN_BRACE
       ? parseStateJson(bytes, 'journey')
-      : decodeState(journeyType(), bytes, 'journey', bytes[0] === AVRO_V2 ? journeyV2Resolver() : undefined)
+      : decodeState(journeyType(), bytes, 'journey', older === undefined ? undefined : olderJourneyResolver(older))
   ) as { v?: unknown };
   if (value?.v === 1) return fromV1(value as JourneyStateV1);
-  // Version 2 is version 3 without purchaseDays and acquisitionChannel (the resolver filled their defaults).
-  if (value?.v === 2) return shareStrings({ ...(value as JourneyState), v: JOURNEY_SCHEMA_VERSION });
+  // Versions 2 and 3 are this one without the fields added since (the resolver filled their defaults).
+  if (value?.v === 2 || value?.v === 3) return shareStrings({ ...(value as JourneyState), v: JOURNEY_SCHEMA_VERSION });
   if (value?.v !== JOURNEY_SCHEMA_VERSION) {
     throw new NextActError(
       ErrorCodes.DECODE,
-      `journey state has schema version ${String(value?.v)}, this engine reads 1 (JSON), 2 and ${JOURNEY_SCHEMA_VERSION}`,
+      `journey state has schema version ${String(value?.v)}, this engine reads 1 (JSON), 2, 3 and ${JOURNEY_SCHEMA_VERSION}`,
     );
   }
   return shareStrings(value as JourneyState);

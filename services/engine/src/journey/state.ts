@@ -13,19 +13,22 @@
  * - openIntents: 10 open chat intents, each forgotten after policy journey.openIntentMaxDays;
  * - suppressions: one expiry per action plus one for marketing, expired entries dropped;
  * - experiments: one arm per experiment id ever configured;
- * - followUps: 5 deferred actions (timing experiments), the oldest dropped beyond that.
+ * - followUps: 5 deferred actions (timing experiments), the oldest dropped beyond that;
+ * - categories: events per category for at most MAIN_CATEGORY_MAX_DISTINCT (16) categories, then
+ *   none (no main category, see core's main-category).
  *
  * Heap: ids in the histories are 52-bit fingerprints (numbers, see ./fingerprint), enum-like strings
  * are interned, and `consent`, `experiments`, empty `suppressions` and empty lists are shared
  * immutable objects, replaced, never mutated.
  */
 import type { Channel, ChatIntent, ExperimentArm, JourneyStage, OutcomeKind } from '@nextact/core';
+import { type CategoryCounts, NO_CATEGORIES, TOO_MANY_CATEGORIES } from '@nextact/core/src/main-category';
 import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../spec/types';
 import { decisionFingerprint, eventFingerprint } from './fingerprint';
 import { intern, internOrNull } from './intern';
 
-/** 3 since purchaseDays (customer futures); 2 was the first Avro version; 1 was JSON. */
-export const JOURNEY_SCHEMA_VERSION = 3;
+/** 4 since categories (main category), 3 since purchaseDays (customer futures); 2 was the first Avro version; 1 was JSON. */
+export const JOURNEY_SCHEMA_VERSION = 4;
 
 export const BOUNDS = {
   seenEvents: 64,
@@ -150,6 +153,12 @@ export interface JourneyState {
   purchaseDays: PurchaseDays | null;
   /** Sales channel of the first purchase (a segment the policy can match); null before it. */
   acquisitionChannel: string | null;
+  /**
+   * Browse and purchase events per category: the main category (a segment the policy can match),
+   * defined in core's main-category as the segments report computes it. Replaced, never mutated;
+   * journeys without one share NO_CATEGORIES.
+   */
+  categories: CategoryCounts;
 }
 
 export type Consent = Readonly<Record<ContactChannel, boolean>>;
@@ -220,6 +229,7 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     erasedAt: null,
     purchaseDays: null,
     acquisitionChannel: null,
+    categories: NO_CATEGORIES,
   };
 }
 
@@ -240,6 +250,13 @@ export function shareStrings(j: JourneyState): JourneyState {
   j.erasedAt ??= null;
   j.purchaseDays ??= null;
   j.acquisitionChannel = internOrNull(j.acquisitionChannel ?? null);
+  // Absent before version 4 (the resolver's default is a fresh empty record): those count from now on.
+  const categories = j.categories ?? NO_CATEGORIES;
+  j.categories = categories.overflow
+    ? TOO_MANY_CATEGORIES
+    : categories.names.length === 0
+      ? NO_CATEGORIES
+      : { names: categories.names.map(intern), counts: categories.counts, overflow: false };
   j.stage = intern(j.stage);
   j.previousStage = internOrNull(j.previousStage);
   j.churnCause = internOrNull(j.churnCause);
@@ -274,7 +291,16 @@ export function shareStrings(j: JourneyState): JourneyState {
 export interface JourneyStateV1
   extends Omit<
     JourneyState,
-    'v' | 'recentDecisions' | 'seenEvents' | 'seenEventsAt' | 'followUps' | 'lastComplaintAt' | 'erasedAt' | 'purchaseDays' | 'acquisitionChannel'
+    | 'v'
+    | 'recentDecisions'
+    | 'seenEvents'
+    | 'seenEventsAt'
+    | 'followUps'
+    | 'lastComplaintAt'
+    | 'erasedAt'
+    | 'purchaseDays'
+    | 'acquisitionChannel'
+    | 'categories'
   > {
   v: 1;
   recentDecisions: (Omit<RecentDecision, 'id'> & { decisionId: string; channel: Channel })[];
@@ -301,6 +327,7 @@ export function fromV1(old: JourneyStateV1): JourneyState {
     erasedAt: old.erasedAt ?? null,
     purchaseDays: null,
     acquisitionChannel: null,
+    categories: NO_CATEGORIES,
     recentDecisions: recentDecisions.map(({ decisionId, channel: _channel, ...d }) => ({ id: decisionFingerprint(decisionId), ...d })),
     seenEvents,
     seenEventsAt: seenEvents.map(() => clock),

@@ -10,6 +10,7 @@
  * longer unhappy (browse recovers only inactivity-driven churn risk).
  */
 import type { ActionOutcome, BrowseEvent, ChatEvent, ConsentChange, CustomerEvent, JourneyStage, PurchaseEvent, SurveyResponse } from '@nextact/core';
+import { eventCategory, withCategoryEvent } from '@nextact/core/src/main-category';
 import { constantsOf } from '../spec/derived';
 import { isValidTimeZone } from '../spec/time';
 import { CONTACT_CHANNELS, type ContactChannel, type Policy } from '../spec/types';
@@ -276,6 +277,9 @@ export function rememberEvent(j: JourneyState, eventId: string, clock: number): 
 
 /** Applies one customer event's state changes (not learning, not deciding). */
 export function applyEvent(j: JourneyState, policy: Policy, event: CustomerEvent): void {
+  // The main category's counts, as the segments report defines them (core's main-category).
+  const category = eventCategory(event);
+  if (category) j.categories = withCategoryEvent(j.categories, intern(category));
   switch (event.name) {
     case 'nextact.BrowseEvent':
       onBrowse(j, policy, event.value);

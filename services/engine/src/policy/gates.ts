@@ -4,6 +4,7 @@
  * reason code carried in the decision. do_nothing passes every gate.
  */
 import type { Channel } from '@nextact/core';
+import { mainCategoryOf } from '@nextact/core/src/main-category';
 import type { JourneyState } from '../journey/state';
 import { hasOpenComplaint } from '../journey/transitions';
 import { constantsOf } from '../spec/derived';
@@ -62,10 +63,15 @@ function eligibilityFailures(ctx: GateContext, action: ActionSpec): string[] {
 
 /** Whether a policy upliftSuppressions rule covers this action for this customer's segment. */
 export function noUpliftFor(policy: Policy, actionId: string, j: JourneyState): boolean {
+  let mainCategory: string | null | undefined; // computed once, and only when a rule asks
   for (const rule of policy.upliftSuppressions) {
     if (rule.action !== actionId) continue;
     if (rule.stage !== undefined && rule.stage !== j.stage) continue;
     if (rule.acquisitionChannel !== undefined && rule.acquisitionChannel !== j.acquisitionChannel) continue;
+    if (rule.mainCategory !== undefined) {
+      if (mainCategory === undefined) mainCategory = mainCategoryOf(j.categories);
+      if (rule.mainCategory !== mainCategory) continue;
+    }
     return true;
   }
   return false;

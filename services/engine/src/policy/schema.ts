@@ -140,6 +140,7 @@ export const policySchema = closed(
             action: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
             stage,
             acquisitionChannel: { type: 'string', enum: [...SalesChannelSymbols] },
+            mainCategory: { type: 'string', minLength: 1 },
             note: { type: 'string' },
           },
           ['action'],

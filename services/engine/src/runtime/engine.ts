@@ -433,6 +433,8 @@ export class Engine<J, L> {
           kafka: o.kafka,
           admin: this.admin!,
           topic: input.topic(o.topicPrefix),
+          name: input.name,
+          metrics: o.metrics.globalTables,
           logger: this.log.child({ sideInput: input.name }),
           decode: (bytes) => o.codec.decode(bytes),
           apply: (r) => input.apply(r),

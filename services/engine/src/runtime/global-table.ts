@@ -5,8 +5,73 @@
  * next read), so a caller that awaits it before processing a batch has applied everything written
  * to the table before that batch was fetched. A topic that does not exist yet reads as empty.
  * Domain-free: decoding and what a record means are the caller's.
+ *
+ * Metrics (GlobalTableMetrics, labelled by table name only): records applied and skipped, failed
+ * read passes, lag (end offsets minus positions, asked of the broker at each scrape) and the time of
+ * the last read pass that reached the end: followed every second, so its age is the table's staleness.
  */
 import { ErrorCodes, errorCodeOf, type KafkaAdmin, type KafkaClient, type Logger, nextOffset, retry } from '@nextact/core';
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** The global tables' series (names fixed: the engine dashboard and the stale-table alert query them). */
+export class GlobalTableMetrics {
+  readonly records: Counter<'table' | 'result'>;
+  readonly readErrors: Counter<'table'>;
+  readonly lag: Gauge<'table'>;
+  readonly lastRead: Gauge<'table'>;
+  /** Per table: its lag now, or undefined when the broker cannot say (the last value stays). */
+  private readonly lagSources = new Map<string, () => Promise<number | undefined>>();
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.records = new Counter({
+      name: 'nextact_engine_global_table_records_total',
+      help: 'Global-table records read, by table and result: applied, or skipped (undecodable or refused by the table).',
+      labelNames: ['table', 'result'],
+      registers,
+    });
+    this.readErrors = new Counter({
+      name: 'nextact_engine_global_table_read_errors_total',
+      help: 'Global-table read passes that failed (each is retried; the table keeps what it had).',
+      labelNames: ['table'],
+      registers,
+    });
+    const sources = this.lagSources;
+    this.lag = new Gauge({
+      name: 'nextact_engine_global_table_lag',
+      help: 'Records of a global table not read yet: end offsets minus the positions, summed over partitions (asked of the broker at scrape).',
+      labelNames: ['table'],
+      registers,
+      async collect() {
+        await Promise.all(
+          [...sources].map(async ([table, lagNow]) => {
+            const lag = await lagNow();
+            if (lag !== undefined) this.set({ table }, lag);
+          }),
+        );
+      },
+    });
+    this.lastRead = new Gauge({
+      name: 'nextact_engine_global_table_last_read_timestamp_seconds',
+      help: 'When a read pass of the global table last reached the end offsets taken at its start, or, before the first, when the table was opened (its age is the staleness).',
+      labelNames: ['table'],
+      registers,
+    });
+  }
+
+  /** Series of a table from its start, at 0, so that the first skip or error is an increase. */
+  follow(table: string, lagNow: () => Promise<number | undefined>): void {
+    for (const result of ['applied', 'skipped']) this.records.inc({ table, result }, 0);
+    this.readErrors.inc({ table }, 0);
+    // A table whose first read never succeeds is stale from its opening (the alert needs a series).
+    this.lastRead.set({ table }, Date.now() / 1000);
+    this.lagSources.set(table, lagNow);
+  }
+
+  unfollow(table: string): void {
+    this.lagSources.delete(table);
+  }
+}
 
 export interface GlobalTableRecord<V> {
   key: string | null;
@@ -26,6 +91,9 @@ export interface GlobalTableOptions<V> {
   apply(record: GlobalTableRecord<V>): void;
   /** Background reads this often between batches (default 1 s); 0: only on `catchUp`. */
   followMs?: number;
+  /** The table's name in metrics and logs (default: the topic). */
+  name?: string;
+  metrics?: GlobalTableMetrics;
 }
 
 export class GlobalTable<V> {
@@ -39,10 +107,23 @@ export class GlobalTable<V> {
   records = 0;
   skipped = 0;
 
-  constructor(private readonly options: GlobalTableOptions<V>) {}
+  constructor(private readonly options: GlobalTableOptions<V>) {
+    options.metrics?.follow(this.name, () => this.lag().catch(() => undefined));
+  }
 
   get topic(): string {
     return this.options.topic;
+  }
+
+  get name(): string {
+    return this.options.name ?? this.options.topic;
+  }
+
+  /** Records not read yet: end offsets now minus the positions (a missing topic has none). */
+  async lag(): Promise<number> {
+    let lag = 0n;
+    for (const r of this.unread((await this.watermarks()) ?? [])) lag += BigInt(r.until) - BigInt(r.from);
+    return Number(lag);
   }
 
   /** Reads the whole table, then follows it in the background. */
@@ -79,28 +160,53 @@ export class GlobalTable<V> {
   close(): void {
     this.closed = true;
     clearInterval(this.follower);
+    this.options.metrics?.unfollow(this.name);
   }
 
   private async readToEnd(): Promise<void> {
     if (this.closed) return;
-    const o = this.options;
-    let marks: Awaited<ReturnType<KafkaAdmin['watermarks']>>;
     try {
-      marks = await o.admin.watermarks(o.topic);
+      await this.readPass();
+      this.options.metrics?.lastRead.set({ table: this.name }, Date.now() / 1000);
+    } catch (err) {
+      this.options.metrics?.readErrors.inc({ table: this.name });
+      throw err;
+    }
+  }
+
+  /** The topic's watermarks, or null while it does not exist. */
+  private async watermarks(): Promise<Awaited<ReturnType<KafkaAdmin['watermarks']>> | null> {
+    const o = this.options;
+    try {
+      return await o.admin.watermarks(o.topic);
     } catch (err) {
       // Not every adapter names a missing topic KAFKA_UNKNOWN_TOPIC (some fail on their own metadata first): ask.
       if (errorCodeOf(err) !== ErrorCodes.KAFKA_UNKNOWN_TOPIC && (await o.admin.listTopics()).includes(o.topic)) throw err;
-      if (!this.missingLogged) o.logger.info('global table topic does not exist yet; reading it as empty', { topic: o.topic });
-      this.missingLogged = true;
-      return;
+      return null;
     }
-    const ranges = marks
+  }
+
+  /** Per partition, the offsets from the position up to the high watermark, where there are any. */
+  private unread(marks: Awaited<ReturnType<KafkaAdmin['watermarks']>>): { partition: number; from: string; until: string }[] {
+    return marks
       .map((m) => {
         const at = this.positions.get(m.partition);
         const from = at === undefined || BigInt(at) < BigInt(m.low) ? m.low : at;
         return { partition: m.partition, from, until: m.high };
       })
       .filter((r) => BigInt(r.from) < BigInt(r.until));
+  }
+
+  /** One pass up to the end offsets taken at its start. */
+  private async readPass(): Promise<void> {
+    const o = this.options;
+    const marks = await this.watermarks();
+    if (marks === null) {
+      if (!this.missingLogged) o.logger.info('global table topic does not exist yet; reading it as empty', { topic: o.topic });
+      this.missingLogged = true;
+      return;
+    }
+    const ranges = this.unread(marks);
     if (ranges.length === 0) return;
     const results = await o.kafka.readPartitions(o.topic, ranges, async (records) => {
       for (const r of records) {
@@ -108,8 +214,10 @@ export class GlobalTable<V> {
           const value = r.value === null ? null : await o.decode(r.value);
           o.apply({ key: r.key, value, offset: r.offset, timestamp: r.timestamp });
           this.records++;
+          o.metrics?.records.inc({ table: this.name, result: 'applied' });
         } catch (err) {
           this.skipped++;
+          o.metrics?.records.inc({ table: this.name, result: 'skipped' });
           o.logger.warn('global table record skipped', { topic: o.topic, partition: r.partition, offset: r.offset, err });
         }
         this.positions.set(r.partition, nextOffset(r.offset));

@@ -1,6 +1,7 @@
 /** The engine's Prometheus series; names are fixed because dashboards query them. */
 import { deadLetterCounter, latencyBuckets } from '@nextact/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { GlobalTableMetrics } from './global-table';
 
 export class EngineMetrics {
   readonly events: Counter<'type'>;
@@ -17,6 +18,8 @@ export class EngineMetrics {
   readonly deadLetters: Counter<'reason'>;
   readonly ownedPartitions: Gauge;
   readonly timersFired: Counter;
+  /** The side inputs' global tables (runtime/global-table.ts). */
+  readonly globalTables: GlobalTableMetrics;
   /** Set by the running engine: brings the lag gauge up to date before a scrape. */
   refreshLag?: () => Promise<void>;
 
@@ -75,6 +78,7 @@ export class EngineMetrics {
     this.deadLetters = deadLetterCounter(registry);
     this.ownedPartitions = new Gauge({ name: 'nextact_engine_owned_partitions', help: 'Input partitions assigned to this instance.', registers });
     this.timersFired = new Counter({ name: 'nextact_engine_timers_fired_total', help: 'Journey timers fired by stream time.', registers });
+    this.globalTables = new GlobalTableMetrics(registry);
   }
 
   /** Forgets a released partition's per-partition series (lag stays: it is the group's, not the owner's). */

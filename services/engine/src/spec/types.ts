@@ -175,6 +175,8 @@ export interface UpliftSuppression {
   stage?: JourneyStage;
   /** Sales channel of the customer's first purchase. */
   acquisitionChannel?: string;
+  /** The customer's main category at the decision (core's main-category: most browsed or bought). */
+  mainCategory?: string;
   /** Where the rule came from (report, date, interval): for people, not matched. */
   note?: string;
 }

@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { avroType, type CustomerEvent, type CustomerFuturesModel, ErrorCodes } from '@nextact/core';
+import { NO_CATEGORIES, TOO_MANY_CATEGORIES } from '@nextact/core/src/main-category';
 import { customerFuture, parametersOf, probabilityAlive } from '@nextact/core/src/models';
 import { Type } from 'avsc';
 import { pAliveChurnAt } from '../../src/futures/policy';
 import { futureAt, pAliveFallsBelowAt, summaryAt } from '../../src/futures/score';
 import { modelsSideInput } from '../../src/futures/side-input';
 import { ModelTimeline } from '../../src/futures/timeline';
+import type { JourneyState } from '../../src/journey/state';
 import { withPurchase } from '../../src/journey/transitions';
 import { createNbaDomain } from '../../src/nba';
+import { noUpliftFor } from '../../src/policy/gates';
 import { loadPolicy, parsePolicy } from '../../src/policy/load';
-import { browse, DAY, POLICY_PATH, policyWith, purchase, T0, WALL } from '../policy/helpers';
+import { browse, DAY, POLICY_PATH, policyWith, purchase, shippedPolicy, T0, WALL } from '../policy/helpers';
+
+const shippedDomain = createNbaDomain(shippedPolicy());
 
 const C = 'cust-f';
 const DAY0 = Math.floor(T0 / DAY);
@@ -58,10 +63,11 @@ describe('purchase days (the journey summary the model scores)', () => {
     expect(domain.deserialiseJourney(domain.serialiseJourney(j))).toEqual(j);
     // The same journey as an engine before customer futures wrote it: schema version 2, no purchaseDays.
     const current = avroType('nextact.Journey').schema() as { fields: { name: string }[] };
-    const v2Type = Type.forSchema({ ...current, fields: current.fields.filter((f) => f.name !== 'purchaseDays' && f.name !== 'acquisitionChannel') } as never);
-    const { purchaseDays: _days, acquisitionChannel: _channel, ...rest } = j;
+    const since2 = new Set(['purchaseDays', 'acquisitionChannel', 'categories']);
+    const v2Type = Type.forSchema({ ...current, fields: current.fields.filter((f) => !since2.has(f.name)) } as never);
+    const { purchaseDays: _days, acquisitionChannel: _channel, categories: _categories, ...rest } = j;
     const read = domain.deserialiseJourney(v2Type.toBuffer({ ...rest, v: 2 }));
-    expect(read).toEqual({ ...j, purchaseDays: null, acquisitionChannel: null });
+    expect(read).toEqual({ ...j, purchaseDays: null, acquisitionChannel: null, categories: NO_CATEGORIES });
   });
 });
 
@@ -149,6 +155,89 @@ describe('upliftSuppressions (segments without uplift are not offered the action
     // Another acquisition channel, same stage: offered as before.
     expect(candidate(web.d).eligible).toBe(true);
     expect(web.d.reasonCodes).not.toContain('INELIGIBLE:recommend_product:NO_UPLIFT_IN_SEGMENT');
+  });
+
+  it("by main category change the decisions of that category's customers and no others", () => {
+    const policy = policyWith((p) => {
+      p.upliftSuppressions = [{ action: 'recommend_product', mainCategory: 'toys' }];
+    });
+    const withRule = createNbaDomain(policy);
+    const without = createNbaDomain(shippedPolicy());
+    const ACTION = 'recommend_product';
+    // The same journeys, differing only in what the customer browsed most: toys, books, or toys then more books.
+    const histories: Record<string, string[]> = { toys: ['toys', 'toys', 'books'], books: ['books', 'books', 'toys'], turned: ['toys', 'books', 'books'] };
+    const run = (domain: ReturnType<typeof createNbaDomain>, categories: string[]) => {
+      let j = domain.initialJourney(C);
+      let l = domain.initialLearner();
+      const events = [
+        purchase(C, T0, 4000, categories[0]),
+        ...categories.slice(1).map((c, i) => browse(C, T0 + (i + 1) * DAY, { kind: 'PAGE_VIEW', category: c })),
+        browse(C, T0 + 10 * DAY, { kind: 'PRODUCT_VIEW', category: null }),
+      ];
+      const decisions = [];
+      for (const e of events) {
+        const r = domain.onEvent(j, l, e, WALL);
+        j = r.journey;
+        l = r.learner;
+        if (r.decision) decisions.push(r.decision);
+      }
+      return decisions;
+    };
+    const suppressed = `INELIGIBLE:${ACTION}:NO_UPLIFT_IN_SEGMENT`;
+    const candidate = (d: ReturnType<typeof run>[number]) => d.candidates.find((c) => c.actionId === ACTION)!;
+    const outcomes = Object.fromEntries(
+      Object.entries(histories).map(([who, categories]) => [who, { ruled: run(withRule, categories), plain: run(without, categories) }]),
+    );
+    for (const { ruled, plain } of Object.values(outcomes)) {
+      expect(ruled.length).toBeGreaterThan(1);
+      expect(ruled).toHaveLength(plain.length);
+      expect(candidate(plain.at(-1)!).eligible).toBe(true);
+    }
+    // Toys first: the last decision no longer offers the action, with the reason.
+    const toys = outcomes.toys!.ruled.at(-1)!;
+    expect(candidate(toys).eligible).toBe(false);
+    expect(toys.reasonCodes).toContain(suppressed);
+    expect(toys.actionId).not.toBe(ACTION);
+    // Books first: never in the segment, so never suppressed (the draw among eligible actions is
+    // seeded by the policy, so the two policies' histories differ in what they selected).
+    const books = outcomes.books!;
+    expect(books.ruled.map((d) => d.reasonCodes.includes(suppressed))).toEqual(books.plain.map(() => false));
+    expect(books.ruled.map((d) => candidate(d).eligible)).toEqual(books.plain.map((d) => candidate(d).eligible));
+    // Toys, then books overtook: suppressed while toys led, offered again once books did.
+    const turned = outcomes.turned!.ruled;
+    expect(turned[0]!.reasonCodes).toContain(suppressed);
+    expect(candidate(turned.at(-1)!).eligible).toBe(true);
+    expect(turned.at(-1)!.reasonCodes).not.toContain(suppressed);
+  });
+
+  it('by main category combine with the other fields: every field given must match', () => {
+    const j = (stage: 'RETENTION' | 'CONSIDERATION', names: string[], counts: number[]) =>
+      ({ ...shippedDomain.initialJourney(C), stage, categories: { names, counts, overflow: false } }) as JourneyState;
+    const policy = policyWith((p) => {
+      p.upliftSuppressions = [{ action: 'recommend_product', stage: 'RETENTION', mainCategory: 'toys' }];
+    });
+    expect(noUpliftFor(policy, 'recommend_product', j('RETENTION', ['toys', 'books'], [3, 1]))).toBe(true);
+    expect(noUpliftFor(policy, 'recommend_product', j('CONSIDERATION', ['toys', 'books'], [3, 1]))).toBe(false);
+    expect(noUpliftFor(policy, 'recommend_product', j('RETENTION', ['toys', 'books'], [1, 3]))).toBe(false);
+    expect(noUpliftFor(policy, 'recommend_product', j('RETENTION', [], []))).toBe(false); // no main category
+    expect(noUpliftFor(policy, 'offer_discount', j('RETENTION', ['toys'], [3]))).toBe(false); // another action
+    expect(noUpliftFor(policy, 'recommend_product', { ...j('RETENTION', [], []), categories: TOO_MANY_CATEGORIES })).toBe(false);
+  });
+
+  it.each([
+    ['an empty main category', '{ action: recommend_product, mainCategory: "" }'],
+    ['a misspelt field', '{ action: recommend_product, mainCatgory: toys }'],
+  ])('refuse %s with NXA_POLICY_INVALID', (_what, rule) => {
+    const shipped = readFileSync(POLICY_PATH, 'utf8');
+    expect(() =>
+      parsePolicy(
+        `${shipped}
+upliftSuppressions:
+  - ${rule}
+`,
+        'p.yaml',
+      ),
+    ).toThrow(expect.objectContaining({ code: ErrorCodes.POLICY_INVALID }));
   });
 
   it('refuse a rule naming no action', () => {

@@ -1,4 +1,5 @@
 import { avroType, ErrorCodes } from '@nextact/core';
+import { NO_CATEGORIES } from '@nextact/core/src/main-category';
 import { decisionFingerprint, eventFingerprint } from '../../src/journey/fingerprint';
 import { BOUNDS, type JourneyState, NO_SUPPRESSIONS } from '../../src/journey/state';
 import type { LearnerState } from '../../src/policy/learner';
@@ -21,7 +22,7 @@ function run(events: Parameters<ReturnType<typeof domainFor>['onEvent']>[2][], d
 describe('journey stages', () => {
   it('starts in AWARENESS; a page view keeps it there, a product view moves to CONSIDERATION', () => {
     const domain = domainFor();
-    expect(domain.initialJourney(C)).toMatchObject({ v: 3, stage: 'AWARENESS', previousStage: null, stageEnteredAt: null });
+    expect(domain.initialJourney(C)).toMatchObject({ v: 4, stage: 'AWARENESS', previousStage: null, stageEnteredAt: null });
     const j1 = run([browse(C, T0, { kind: 'PAGE_VIEW' })], domain);
     expect(j1.stage).toBe('AWARENESS');
     expect(j1.stageEnteredAt).toBe(T0);
@@ -185,12 +186,12 @@ describe('journey facts', () => {
       recentDecisions: recentDecisions.map(({ id: _id, ...d }) => ({ ...d, decisionId: 'fedcba9876543210fedcba9876543210', channel: 'EMAIL' })),
     };
     const read = domain.deserialiseJourney(Buffer.from(JSON.stringify(v1)));
-    expect(read.v).toBe(3);
+    expect(read.v).toBe(4);
     expect(read.seenEvents).toEqual(eventIds.slice(-64).map(eventFingerprint));
     expect(read.seenEventsAt).toEqual(eventIds.slice(-64).map(() => j.rfm.lastEventTime));
     expect(read.recentDecisions.map((d) => d.id)).toEqual(recentDecisions.map(() => 0xfedcba9876543));
     expect(read.recentDecisions[0]).not.toHaveProperty('channel');
-    // Version 1 kept no purchase days or acquisition channel: the summary starts again at the next purchase.
+    // Version 1 kept no purchase days, acquisition channel or category counts: they start again with the next events.
     expect(read.purchaseDays).toBeNull();
     expect({ ...read, seenEvents: [], seenEventsAt: [], recentDecisions: [] }).toEqual({
       ...j,
@@ -199,6 +200,7 @@ describe('journey facts', () => {
       recentDecisions: [],
       purchaseDays: null,
       acquisitionChannel: null,
+      categories: NO_CATEGORIES,
     });
     expect(domain.onEvent(read, domain.initialLearner(), browse(C, T0 + DAY, { eventId: 'old-99' }), WALL).journey).toBe(read);
   });
@@ -207,7 +209,7 @@ describe('journey facts', () => {
     const domain = domainFor();
     const j = run([purchase(C, T0), chat(C, T0 + DAY, { intent: 'COMPLAINT', sentiment: -0.9 }), consent(C, T0 + DAY, 'SMS', true, 'Asia/Tokyo')], domain);
     const bytes = domain.serialiseJourney(j);
-    expect(bytes[0]).toBe(6); // zig-zag 3: the version comes first
+    expect(bytes[0]).toBe(8); // zig-zag 4: the version comes first
     expect(domain.deserialiseJourney(bytes)).toEqual(j);
     // What a standard Avro reader with the registered schema sees.
     expect(avroType('nextact.Journey').fromBuffer(bytes)).toMatchObject({
@@ -223,9 +225,9 @@ describe('journey facts', () => {
     // Empty lists are one shared, frozen array, decoded or new.
     expect(domain.deserialiseJourney(bytes).followUps).toBe(domain.initialJourney('other').followUps);
     expect(Object.isFrozen(j.followUps) && j.followUps.length === 0).toBe(true);
-    const future = avroType('nextact.Journey').toBuffer({ ...j, v: 4 });
+    const future = avroType('nextact.Journey').toBuffer({ ...j, v: 5 });
     expect(() => domain.deserialiseJourney(future)).toThrow(
-      expect.objectContaining({ code: ErrorCodes.DECODE, message: expect.stringContaining('schema version 4') }),
+      expect.objectContaining({ code: ErrorCodes.DECODE, message: expect.stringContaining('schema version 5') }),
     );
     expect(() => domain.deserialiseJourney(Buffer.from(JSON.stringify({ ...j, v: 99 })))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));
     expect(() => domain.deserialiseJourney(bytes.subarray(0, bytes.length - 3))).toThrow(expect.objectContaining({ code: ErrorCodes.DECODE }));

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeExperimentPolicy } from '../../scripts/lib/experiment-policy';
 import { freePort, logTail, type ServiceName, type ServiceProcess, scrape, startService, stopService, total, waitReady } from '../../scripts/lib/services';
-import type { AttributionReport, SatisfactionReport, UpliftRow } from '../../services/analytics/src/attribution';
+import type { AttributionReport, UpliftRow } from '../../services/analytics/src/reports/attribution';
+import type { SatisfactionReport } from '../../services/analytics/src/reports/satisfaction';
 import { kafkaFromConfig, loadConfig, silentLogger, topicSpecs } from '../../services/core/src';
 
 jest.setTimeout(300_000);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, sleep } from '@nextact/core';
 import { freePort, logTail, type ServiceProcess, startService, stopService, waitReady } from '../../scripts/lib/services';
-import { createClickHouse } from '../../services/analytics/src/clickhouse';
+import { createClickHouse } from '../../services/analytics/src/store/clickhouse';
 import { type EngineChild, readTopic, spawnEngineChild, type TestStack, testStack, waitCaughtUp, waitFor } from '../../services/engine/test/runtime/helpers';
 import { gatewayEvents, postEvents } from './support/load';
 import { type PrivateStack, suiteStack } from './support/private-stack';

@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { sleep } from '@nextact/core';
 import { repoRoot } from '../../scripts/lib/services';
-import { createClickHouse } from '../../services/analytics/src/clickhouse';
+import { createClickHouse } from '../../services/analytics/src/store/clickhouse';
 import { encodeAll, makeDecisions, makeEvents, produceAll, provisioned, testConfig, waitFor } from '../../services/analytics/test/helpers';
 import { prng } from '../support/prng';
 import { recordFault, sized } from './support/record';
@@ -29,7 +29,7 @@ interface SinkChild {
 }
 
 function spawnSink(env: Record<string, string>): SinkChild {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'services/analytics/test/sink-child.ts')], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'services/analytics/test/sink/sink-child.ts')], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

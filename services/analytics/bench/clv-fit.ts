@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, silentLogger } from '@nextact/core';
 import { customerFuture, parametersOf, probabilityAlive } from '@nextact/core/src/models';
-import { createClickHouse, qualified } from '../src/clickhouse';
-import { customerFutures, fitCustomerFutures } from '../src/clv';
-import { migrate } from '../src/migrations';
+import { customerFutures, fitCustomerFutures } from '../src/futures';
+import { createClickHouse, qualified } from '../src/store/clickhouse';
+import { migrate } from '../src/store/migrations';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2024, 0, 1);

@@ -5,13 +5,13 @@
  * ready = the sink's consumer joined its group.
  */
 import { createLogger, runService, topicNames } from '@nextact/core';
-import { type ClickHouse, createClickHouse } from './clickhouse';
-import { ClvModels, clvRoutes, ModelPublisher } from './clv';
-import { createSinkMetrics } from './metrics';
-import { migrate } from './migrations';
-import { reportRoutes } from './routes';
-import { sinkSettings } from './settings';
-import { ClickHouseSink } from './sink';
+import { ClvModels, clvRoutes, ModelPublisher } from './futures';
+import { reportRoutes } from './reports/routes';
+import { createSinkMetrics } from './sink/metrics';
+import { sinkSettings } from './sink/settings';
+import { ClickHouseSink } from './sink/sink';
+import { type ClickHouse, createClickHouse } from './store/clickhouse';
+import { migrate } from './store/migrations';
 
 let store: ClickHouse | undefined;
 let models: ClvModels | null = null;

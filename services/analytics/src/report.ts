@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { createLogger, errorMessage, loadConfig, silentLogger } from '@nextact/core';
-import { createClickHouse } from './clickhouse';
-import { migrate } from './migrations';
-import { render } from './render';
-import { htmlReport, type ReportName, reportNames, runReport } from './routes';
+import { render } from './reports/render';
+import { htmlReport, type ReportName, reportNames, runReport } from './reports/routes';
+import { createClickHouse } from './store/clickhouse';
+import { migrate } from './store/migrations';
 
 /**
  * `npx tsx services/analytics/src/report.ts [--json] [--html FILE] [report ...] [--param name=value ...]`

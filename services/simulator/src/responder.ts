@@ -5,9 +5,10 @@
  * downstream idempotency absorbs the repeat.
  */
 import { type CustomerEvent, type Decision, errorMessage, type KafkaClient, type Logger, type RecordCodec, type RecordConsumer, sleep } from '@nextact/core';
+import { kindOf } from './kinds';
 import type { SimulatorMetrics } from './metrics';
 import type { EventSink } from './sinks';
-import { kindOf, type World } from './world';
+import type { World } from './world';
 
 export interface ResponderOptions {
   kafka: KafkaClient;

@@ -18,11 +18,12 @@ import {
   topicNames,
 } from '@nextact/core';
 import { describeGroundTruth, type EffectsOverrides } from './effects';
+import { kindOf } from './kinds';
 import { createSimulatorMetrics, type SimulatorMetrics } from './metrics';
 import type { PurchaseProcessConfig } from './purchases';
 import { Responder, type ResponderStats } from './responder';
 import { type EventSink, GatewaySink, KafkaSink, type SinkKind, StdoutSink } from './sinks';
-import { kindOf, World } from './world';
+import { World } from './world';
 
 export interface SimulationOptions {
   config: Config;

@@ -13,8 +13,8 @@ import {
   type RecordProducer,
   retry,
 } from '@nextact/core';
+import { kindOf } from './kinds';
 import { hashString } from './rng';
-import { kindOf } from './world';
 
 export type SinkKind = 'kafka' | 'gateway' | 'stdout';
 

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KafkaClient, type Logger, loadConfig, type RecordCodec, sleep, type TopicNames } from '@nextact/core';
 import { Registry } from 'prom-client';
-import { type ClickHouse, createClickHouse } from '../../../services/analytics/src/clickhouse';
-import { createSinkMetrics } from '../../../services/analytics/src/metrics';
-import { migrate } from '../../../services/analytics/src/migrations';
-import { ClickHouseSink } from '../../../services/analytics/src/sink';
+import { createSinkMetrics } from '../../../services/analytics/src/sink/metrics';
+import { ClickHouseSink } from '../../../services/analytics/src/sink/sink';
+import { type ClickHouse, createClickHouse } from '../../../services/analytics/src/store/clickhouse';
+import { migrate } from '../../../services/analytics/src/store/migrations';
 
 export interface SinkUnderTest {
   store: ClickHouse;

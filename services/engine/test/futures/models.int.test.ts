@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CustomerEvent, type CustomerFuturesModel, customerEventTypes, type Decision, validateRecord } from '@nextact/core';
-import { ModelPublisher } from '../../../analytics/src/clv/publish';
+import { ModelPublisher } from '../../../analytics/src/futures/publish';
 import { ModelTimeline } from '../../src/futures/timeline';
 import { createNbaDomain } from '../../src/nba';
 import { parsePolicy } from '../../src/policy/load';

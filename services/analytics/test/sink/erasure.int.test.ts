@@ -1,0 +1,253 @@
+/**
+ * Right to be forgotten, end to end on the real broker, registry and embedded ClickHouse, with the
+ * real engine as a child process: customers act, decisions are made and sunk; then
+ * `npm run customer -- forget ID` (its function) erases one of them. Afterwards:
+ *   - ClickHouse holds no event row and no decision row of that customer, others are untouched,
+ *     and the erasure record says who, when and how many rows went;
+ *   - the engine's state for the id (latest changelog value) is the erased marker, and a late
+ *     outcome of the customer makes no decision and no row;
+ *   - rebuilds from the log do not bring the customer back: folding the whole customer-events log
+ *     through the domain ends with the marker, and a fresh sink (new group, new database) that
+ *     reads both topics from the beginning ends with no row of the customer.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ConsumedRecord, createLogger, type KafkaAdmin, type RecordCodec, type RecordConsumer, validateRecord } from '@nextact/core';
+import { Registry } from 'prom-client';
+import { forget } from '../../../../scripts/customer';
+import { freePort, type ServiceProcess, startService, stopService } from '../../../../scripts/lib/services';
+import { erasedJourney, type JourneyState } from '../../../engine/src/journey/state';
+import { createNbaDomain } from '../../../engine/src/nba';
+import { loadPolicy } from '../../../engine/src/policy/load';
+import { labelValuesOf } from '../../../gateway/test/metric-labels';
+import { createSinkMetrics } from '../../src/sink/metrics';
+import { ClickHouseSink } from '../../src/sink/sink';
+import { type ClickHouse, createClickHouse } from '../../src/store/clickhouse';
+import { migrate } from '../../src/store/migrations';
+import { encodeAll, makeEvents, produceAll, provisioned, testConfig, waitFor } from '../helpers';
+
+jest.setTimeout(180_000);
+
+const policy = loadPolicy(join(__dirname, '../../../engine/policy/policy.yaml'));
+const domain = createNbaDomain(policy);
+
+describe('erasure: forget a customer everywhere, and keep them forgotten on replay', () => {
+  const config = testConfig('erasure');
+  const logger = createLogger({ level: 'warn', bindings: { test: 'erasure.int' } });
+  const stateDir = mkdtempSync(join(tmpdir(), 'nextact-erasure-engine-'));
+  let env: Awaited<ReturnType<typeof provisioned>>;
+  let admin: KafkaAdmin;
+  let store: ClickHouse;
+  let rebuilt: ClickHouse | undefined;
+  let engine: ServiceProcess | undefined;
+  const sinks: ClickHouseSink[] = [];
+  const engineGroup = `${config.topicPrefix}engine`;
+
+  const registries: Registry[] = [];
+  const sinkOn = (s: ClickHouse, groupId: string) => {
+    const registry = new Registry();
+    registries.push(registry);
+    return new ClickHouseSink({
+      store: s,
+      kafka: env.kafka,
+      codec: env.codec,
+      topics: env.topics,
+      groupId,
+      logger,
+      metrics: createSinkMetrics(registry),
+      maxRows: 150,
+      maxWaitMs: 200,
+    });
+  };
+
+  /** The group has committed every partition of the topics to their end. */
+  const caughtUp = async (groupId: string, topics: string[]) => {
+    for (const topic of topics) {
+      const marks = await admin.watermarks(topic);
+      const committed = await admin.groupOffsets(groupId, topic);
+      for (const m of marks) {
+        if (m.high === '0') continue;
+        if (committed.find((c) => c.partition === m.partition)?.offset !== m.high) return false;
+      }
+    }
+    return true;
+  };
+  const rowsOf = async (s: ClickHouse, table: 'events' | 'decisions', customerId: string) =>
+    Number((await s.rows<{ n: string }>(`SELECT count() AS n FROM ${s.database}.${table} WHERE customer_id = {c:String}`, { c: customerId }))[0]!.n);
+  const rowsExcept = async (s: ClickHouse, table: 'events' | 'decisions', customerId: string) =>
+    Number((await s.rows<{ n: string }>(`SELECT count() AS n FROM ${s.database}.${table} WHERE customer_id != {c:String}`, { c: customerId }))[0]!.n);
+
+  beforeAll(async () => {
+    env = await provisioned(config, 'erasure-it');
+    admin = await env.kafka.admin();
+    store = createClickHouse(config);
+    await migrate(store, logger);
+  });
+
+  afterAll(async () => {
+    for (const s of sinks) await s.stop().catch(() => {});
+    if (engine) await stopService(engine);
+    await rebuilt?.close();
+    await store?.close();
+    await admin?.close();
+    await env?.cleanup();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('erases the customer from state, decisions and events, and a rebuild does not bring them back', async () => {
+    // Customers act; complaints, product views and purchases make decisions.
+    const events = makeEvents(900, 12, 31);
+    await produceAll(env.kafka, encodeAll(env.codec, env.topics, events, []));
+
+    const enginePort = await freePort();
+    engine = startService('engine', {
+      port: enginePort,
+      env: {
+        ...process.env,
+        NEXTACT_TOPIC_PREFIX: config.topicPrefix,
+        NEXTACT_PARTITIONS: '3',
+        ENGINE_PORT: String(enginePort),
+        ENGINE_STATE_DIR: stateDir,
+        ENGINE_CHECKPOINT_INTERVAL_MS: '1000',
+        LOG_LEVEL: 'warn',
+      },
+      logFile: join(config.dataDir, 'engine.log'),
+    });
+    const sink = sinkOn(store, `${config.topicPrefix}analytics-sink`);
+    sinks.push(sink);
+    await sink.start();
+
+    await waitFor('engine caught up', () => caughtUp(engineGroup, [env.topics.customerEvents]), 90_000);
+    await waitFor('sink caught up', () => caughtUp(`${config.topicPrefix}analytics-sink`, [env.topics.customerEvents, env.topics.decisions]), 60_000);
+
+    // The customer with the most decisions is the one to forget.
+    const [top] = await store.rows<{ customer_id: string; n: string }>(
+      `SELECT customer_id, count() AS n FROM nextact.decisions GROUP BY customer_id ORDER BY n DESC, customer_id LIMIT 1`,
+    );
+    const victim = top!.customer_id;
+    const eventsBefore = await rowsOf(store, 'events', victim);
+    const decisionsBefore = await rowsOf(store, 'decisions', victim);
+    expect(eventsBefore).toBeGreaterThan(0);
+    expect(decisionsBefore).toBeGreaterThan(0);
+    const othersEvents = await rowsExcept(store, 'events', victim);
+    const othersDecisions = await rowsExcept(store, 'decisions', victim);
+
+    const asked = await forget(config, victim, 'dpo@example.com', 'ticket DP-42', 'erasure-it-1');
+    expect(asked).toMatchObject({ erasureId: 'erasure-it-1', customerId: victim, requestedBy: 'dpo@example.com' });
+
+    // A late outcome of the erased customer, after the erasure on the same partition.
+    const late = validateRecord('nextact.ActionOutcome', {
+      eventId: 'late-outcome-1',
+      customerId: victim,
+      eventTime: Date.UTC(2026, 0, 6),
+      source: 'email',
+      decisionId: 'dec-late',
+      actionId: 'offer_discount',
+      channel: 'EMAIL',
+      outcome: 'CONVERTED',
+      valueMinor: 100,
+    });
+    await produceAll(env.kafka, encodeAll(env.codec, env.topics, [{ name: 'nextact.ActionOutcome', value: late }], []));
+
+    await waitFor('erasure record', async () => (await store.rows(`SELECT 1 FROM nextact.erasures WHERE erasure_id = 'erasure-it-1'`)).length === 1);
+    await waitFor('engine caught up after the erasure', () => caughtUp(engineGroup, [env.topics.customerEvents]), 60_000);
+    await waitFor(
+      'sink caught up after the erasure',
+      () => caughtUp(`${config.topicPrefix}analytics-sink`, [env.topics.customerEvents, env.topics.decisions]),
+      60_000,
+    );
+
+    // ClickHouse: nothing of the customer, everyone else untouched.
+    expect(await rowsOf(store, 'events', victim)).toBe(0);
+    expect(await rowsOf(store, 'decisions', victim)).toBe(0);
+    expect(await rowsExcept(store, 'events', victim)).toBe(othersEvents);
+    const othersDecisionsAfter = await rowsExcept(store, 'decisions', victim);
+    expect(othersDecisionsAfter).toBe(othersDecisions);
+    const [record] = await store.rows<Record<string, string | number | null>>(
+      `SELECT customer_id, requested_by, reason, source, toUnixTimestamp64Milli(requested_at) AS requested_at, events_deleted, decisions_deleted FROM nextact.erasures FINAL`,
+    );
+    expect(record).toMatchObject({ customer_id: victim, requested_by: 'dpo@example.com', reason: 'ticket DP-42', source: 'cli' });
+    // The late outcome may land in the erasure's own batch and then counts among the removed rows.
+    expect([eventsBefore, eventsBefore + 1]).toContain(Number(record!.events_deleted));
+    expect(Number(record!.decisions_deleted)).toBe(decisionsBefore);
+
+    // Engine state: the latest changelog value of the id is the marker, nothing of the history.
+    const changelog = await readAll(env.kafka, env.topics.journeyChangelog, `${config.topicPrefix}check-changelog`);
+    const latest = changelog.filter((r) => r.key === victim).at(-1)!;
+    // The value is registry-framed (magic byte, 4-byte schema id, then the Avro journey).
+    const state = domain.deserialiseJourney(latest.value!.subarray(5));
+    const requestedAt = Number(record!.requested_at);
+    expect(state).toEqual(erasedJourney(policy, victim, requestedAt));
+
+    // On the decisions topic (retained: the documented exception) nothing was added for the customer:
+    // the erasure does not move stream time, so it fires no timer of theirs before it applies.
+    const decisions = await decodeAll(env.codec, await readAll(env.kafka, env.topics.decisions, `${config.topicPrefix}check-decisions`));
+    expect(decisions.filter((d) => d.customerId === victim)).toHaveLength(decisionsBefore);
+
+    // Rebuild of the engine's state from the input log: the fold ends with the marker.
+    const input = await readAll(env.kafka, env.topics.customerEvents, `${config.topicPrefix}check-events`);
+    let journey: JourneyState | undefined;
+    let learner = domain.initialLearner();
+    for (const r of input.filter((x) => x.key === victim)) {
+      const decoded = await env.codec.decode(r.value!);
+      const step = domain.onEvent(journey, learner, decoded as never, 0);
+      journey = step.journey;
+      learner = step.learner;
+    }
+    expect(journey).toEqual(erasedJourney(policy, victim, requestedAt));
+
+    // Rebuild of ClickHouse from the topics: a fresh sink group into a fresh database.
+    await sink.stop();
+    rebuilt = createClickHouse({ ...config, clickhouseDatabase: 'rebuild' });
+    await migrate(rebuilt, logger);
+    const again = sinkOn(rebuilt, `${config.topicPrefix}analytics-rebuild`);
+    sinks.push(again);
+    await again.start();
+    await waitFor('rebuild caught up', () => caughtUp(`${config.topicPrefix}analytics-rebuild`, [env.topics.customerEvents, env.topics.decisions]), 60_000);
+    expect(await rowsOf(rebuilt, 'events', victim)).toBe(0);
+    expect(await rowsOf(rebuilt, 'decisions', victim)).toBe(0);
+    expect(await rowsExcept(rebuilt, 'events', victim)).toBe(othersEvents);
+    expect(await rowsExcept(rebuilt, 'decisions', victim)).toBe(othersDecisionsAfter);
+    expect((await rebuilt.rows(`SELECT 1 FROM rebuild.erasures WHERE customer_id = {c:String}`, { c: victim })).length).toBe(1);
+
+    // No customer id in the engine's or the sink's metric labels after all this traffic.
+    const customers = new Set(events.map((e) => e.value.customerId));
+    const expositions = [await (await fetch(`http://127.0.0.1:${enginePort}/metrics`)).text()];
+    for (const registry of registries) expositions.push(await registry.metrics());
+    for (const exposition of expositions) {
+      const labels = labelValuesOf(exposition);
+      expect(labels.size).toBeGreaterThan(0);
+      expect([...customers].filter((c) => labels.has(c))).toEqual([]);
+    }
+  });
+});
+
+/** Every committed record of a topic (read after the writers caught up: quiet for 1.5 s = the end). */
+async function readAll(kafka: Awaited<ReturnType<typeof provisioned>>['kafka'], topic: string, groupId: string): Promise<ConsumedRecord[]> {
+  const got = new Map<string, ConsumedRecord>();
+  let lastArrival = Date.now();
+  const consumer: RecordConsumer = await kafka.consumer({ groupId, topics: [topic], fromBeginning: true, commitMarked: true });
+  try {
+    void consumer.run(async (batch) => {
+      for (const r of batch.records) got.set(`${r.partition}/${r.offset}`, r);
+      const last = batch.records.at(-1);
+      if (last) batch.markProcessed(last.offset);
+      lastArrival = Date.now();
+    });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() - lastArrival < 1_500 || got.size === 0) {
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await consumer.close();
+  }
+  return [...got.values()].sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
+}
+
+async function decodeAll(codec: RecordCodec, records: ConsumedRecord[]) {
+  const out: { customerId: string }[] = [];
+  for (const r of records) out.push((await codec.decode(r.value!)).value as { customerId: string });
+  return out;
+}

@@ -52,7 +52,12 @@ export class Processor<J, L> {
     }
     this.fireDue(ctx, fx);
     const customerId = event.value.customerId;
-    const result = this.domain.onEvent(this.store.journeys.get(customerId), this.store.learner, event, ctx.decisionTime);
+    const journey = this.store.journeys.get(customerId);
+    if (this.domain.deletesJourney?.(journey, event)) {
+      if (journey !== undefined) this.store.delete(customerId);
+      return;
+    }
+    const result = this.domain.onEvent(journey, this.store.learner, event, ctx.decisionTime);
     this.store.put(customerId, result.journey);
     this.store.learner = result.learner;
     fx.learnerChanged = true;

@@ -4,11 +4,13 @@
  * `npm run customer -- forget ID` (its function) erases one of them. Afterwards:
  *   - ClickHouse holds no event row and no decision row of that customer, others are untouched,
  *     and the erasure record says who, when and how many rows went;
- *   - the engine's state for the id (latest changelog value) is the erased marker, and a late
- *     outcome of the customer makes no decision and no row;
+ *   - the engine's state for the id is gone: the latest changelog record of the key is a tombstone
+ *     (null value), the engine's lmdb store holds no such key, a fresh store restoring the whole
+ *     changelog has no state for it, and a late outcome of the customer makes no decision, no
+ *     state and no row;
  *   - rebuilds from the log do not bring the customer back: folding the whole customer-events log
- *     through the domain ends with the marker, and a fresh sink (new group, new database) that
- *     reads both topics from the beginning ends with no row of the customer.
+ *     through the engine's processor ends with no journey, and a fresh sink (new group, new
+ *     database) that reads both topics from the beginning ends with no row of the customer.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +19,13 @@ import { type ConsumedRecord, createLogger, type KafkaAdmin, type RecordCodec, t
 import { Registry } from 'prom-client';
 import { forget } from '../../../scripts/customer';
 import { freePort, type ServiceProcess, startService, stopService } from '../../../scripts/lib/services';
-import { erasedJourney, type JourneyState } from '../../engine/src/journey/state';
 import { createNbaDomain } from '../../engine/src/nba';
 import { loadPolicy } from '../../engine/src/policy/load';
+import { ChangelogCodec } from '../../engine/src/runtime/changelog';
+import { emptyEffects, Processor } from '../../engine/src/runtime/processor';
+import { restorePartitions } from '../../engine/src/runtime/restore';
+import { PartitionStore } from '../../engine/src/runtime/store';
+import { MemoryPartitionState, openPartitionState } from '../../engine/src/runtime/stores';
 import { labelValuesOf } from '../../gateway/test/metric-labels';
 import { type ClickHouse, createClickHouse } from '../src/clickhouse';
 import { createSinkMetrics } from '../src/metrics';
@@ -109,6 +115,7 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
         NEXTACT_PARTITIONS: '3',
         ENGINE_PORT: String(enginePort),
         ENGINE_STATE_DIR: stateDir,
+        ENGINE_STORE: 'lmdb',
         ENGINE_CHECKPOINT_INTERVAL_MS: '1000',
         LOG_LEVEL: 'warn',
       },
@@ -172,30 +179,28 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
     expect([eventsBefore, eventsBefore + 1]).toContain(Number(record!.events_deleted));
     expect(Number(record!.decisions_deleted)).toBe(decisionsBefore);
 
-    // Engine state: the latest changelog value of the id is the marker, nothing of the history.
+    // Engine state: the latest changelog record of the id is a tombstone; records before it (its
+    // history, until compaction removes them) are the documented exception.
     const changelog = await readAll(env.kafka, env.topics.journeyChangelog, `${config.topicPrefix}check-changelog`);
-    const latest = changelog.filter((r) => r.key === victim).at(-1)!;
-    // The value is registry-framed (magic byte, 4-byte schema id, then the Avro journey).
-    const state = domain.deserialiseJourney(latest.value!.subarray(5));
-    const requestedAt = Number(record!.requested_at);
-    expect(state).toEqual(erasedJourney(policy, victim, requestedAt));
+    const ofVictim = changelog.filter((r) => r.key === victim);
+    expect(ofVictim.length).toBeGreaterThan(1);
+    expect(ofVictim.at(-1)!.value).toBeNull();
 
     // On the decisions topic (retained: the documented exception) nothing was added for the customer:
     // the erasure does not move stream time, so it fires no timer of theirs before it applies.
     const decisions = await decodeAll(env.codec, await readAll(env.kafka, env.topics.decisions, `${config.topicPrefix}check-decisions`));
     expect(decisions.filter((d) => d.customerId === victim)).toHaveLength(decisionsBefore);
 
-    // Rebuild of the engine's state from the input log: the fold ends with the marker.
+    // Rebuild of the engine's state from the input log, through the engine's processor: no journey.
     const input = await readAll(env.kafka, env.topics.customerEvents, `${config.topicPrefix}check-events`);
-    let journey: JourneyState | undefined;
-    let learner = domain.initialLearner();
+    const folded = new PartitionStore(domain);
+    const processor = new Processor(domain, folded);
     for (const r of input.filter((x) => x.key === victim)) {
       const decoded = await env.codec.decode(r.value!);
-      const step = domain.onEvent(journey, learner, decoded as never, 0);
-      journey = step.journey;
-      learner = step.learner;
+      processor.applyEvent(decoded as never, { decisionTime: 0, triggerTimestamp: r.timestamp }, emptyEffects());
     }
-    expect(journey).toEqual(erasedJourney(policy, victim, requestedAt));
+    expect(folded.journeys.get(victim)).toBeUndefined();
+    expect(folded.timers.dueOf(victim)).toBeUndefined();
 
     // Rebuild of ClickHouse from the topics: a fresh sink group into a fresh database.
     await sink.stop();
@@ -220,6 +225,59 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
       expect(labels.size).toBeGreaterThan(0);
       expect([...customers].filter((c) => labels.has(c))).toEqual([]);
     }
+
+    // The engine's own store (lmdb, read once the engine stopped) holds no such key, and a fresh
+    // store restoring the whole changelog (memory and lmdb alike) has no state for the customer.
+    await stopService(engine);
+    engine = undefined;
+    const values = new ChangelogCodec(domain, { codec: env.codec, topic: env.topics.journeyChangelog });
+    await values.register();
+    const counts: number[] = [];
+    const freshDir = mkdtempSync(join(tmpdir(), 'nextact-erasure-restore-'));
+    try {
+      for (const source of ['engine', 'memory', 'lmdb'] as const) {
+        const stores = await Promise.all(
+          [0, 1, 2].map(async (p) =>
+            source === 'memory'
+              ? new PartitionStore(domain, new MemoryPartitionState(values.journeyValues), values)
+              : new PartitionStore(
+                  domain,
+                  await openPartitionState({ kind: 'lmdb', dir: source === 'engine' ? join(stateDir, engineGroup) : freshDir }, p, values.journeyValues),
+                  values,
+                ),
+          ),
+        );
+        try {
+          if (source === 'engine') {
+            expect(stores.every((st) => st.stored() !== undefined)).toBe(true);
+            expect(stores.some((st) => st.journeys.approximateCount() > 0)).toBe(true);
+          } else {
+            await restorePartitions({
+              kafka: env.kafka,
+              admin,
+              changelogTopic: env.topics.journeyChangelog,
+              items: stores.map((store, partition) => ({ partition, store })),
+              logger,
+            });
+          }
+          let journeys = 0;
+          for (const st of stores) {
+            expect(st.journeys.get(victim)).toBeUndefined();
+            expect(st.timers.dueOf(victim)).toBeUndefined();
+            expect([...st.journeys.range()].some(([id]) => id === victim)).toBe(false);
+            journeys += [...st.journeys.range()].length;
+          }
+          // Everyone else is still there, the same in each (the late outcome started no journey either).
+          counts.push(journeys);
+        } finally {
+          for (const st of stores) await st.close();
+        }
+      }
+    } finally {
+      rmSync(freshDir, { recursive: true, force: true });
+    }
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(new Set(counts).size).toBe(1);
   });
 });
 

@@ -69,7 +69,11 @@ describe('erasure through the runtime processor', () => {
     const store = new PartitionStore(domain);
     const processor = new Processor(domain, store);
     const ctx = { decisionTime: WALL, triggerTimestamp: WALL };
-    for (const e of [purchase('cust-p', T0 - 5 * DAY, 9_900), browse('cust-p', T0 - DAY, { kind: 'ADD_TO_CART' }), browse('other', T0 - DAY, { kind: 'PAGE_VIEW' })])
+    for (const e of [
+      purchase('cust-p', T0 - 5 * DAY, 9_900),
+      browse('cust-p', T0 - DAY, { kind: 'ADD_TO_CART' }),
+      browse('other', T0 - DAY, { kind: 'PAGE_VIEW' }),
+    ])
       processor.applyEvent(e, ctx, emptyEffects());
     expect(store.timers.dueOf('cust-p')).toBeDefined();
     const before = new Map([...store.journeys.changes()].map(([k, v]) => [k, v === undefined ? null : domain.serialiseJourney(v)]));

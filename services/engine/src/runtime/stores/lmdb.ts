@@ -277,6 +277,7 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
   private closed = false;
 
   private constructor(
+    private readonly path: string,
     private readonly env: RootDatabase,
     codec: ValueCodec<V>,
     cacheEntries: number,
@@ -311,7 +312,7 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
         unlock();
         throw new NextActError(ErrorCodes.STORE, `lmdb store ${options.path} does not open: ${(err as Error).message}`, { retriable: true, cause: err });
       }
-      return new LmdbPartitionState(env, codec, options.cacheEntries ?? DEFAULT_CACHE_ENTRIES, () => {
+      return new LmdbPartitionState(options.path, env, codec, options.cacheEntries ?? DEFAULT_CACHE_ENTRIES, () => {
         unlock();
         release();
         if (holders.get(options.path) === chained) holders.delete(options.path);
@@ -338,7 +339,7 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
   }
 
   commit(changelogOffset: string): void {
-    this.env.transactionSync(() => this.writeAll(changelogOffset));
+    this.write('commit', () => this.writeAll(changelogOffset));
   }
 
   /**
@@ -346,13 +347,33 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
    * transaction. Values and timers set through the other methods since the last commit go too.
    */
   restore(entries: Iterable<RestoredEntry<V>>, changelogOffset: string): void {
-    this.env.transactionSync(() => {
+    this.write('restore', () => {
       for (const { key, bytes, due } of entries) {
         this.journeys.putBytes(key, bytes);
         this.timers.set(key, due);
       }
       this.writeAll(changelogOffset);
     });
+  }
+
+  /**
+   * One lmdb write transaction. A failed one (disk full: ENOSPC or EIO from lmdb; a failing disk)
+   * leaves the disk at the last commit and the pending writes in place; it surfaces as retriable
+   * NXA_STORE with the cause, and the task releases the partition and reopens it from the store and
+   * the changelog once writes succeed again (docs/faults.md, "disk full").
+   */
+  private write(what: 'commit' | 'restore', work: () => void): void {
+    try {
+      this.env.transactionSync(work);
+    } catch (err) {
+      // lmdb-js reports errno as a numeric code: 28 ENOSPC, 5 EIO (what a write past a full disk gives).
+      const e = err as { code?: unknown; message?: string };
+      const full = e.code === 28 || e.code === 5 || /no space left|input\/output error|MDB_MAP_FULL/i.test(e.message ?? '');
+      throw new NextActError(ErrorCodes.STORE, `lmdb store ${this.path}: ${what} failed${full ? ' (disk full or failing)' : ''}: ${e.message ?? String(err)}`, {
+        retriable: true,
+        cause: err,
+      });
+    }
   }
 
   private writeAll(changelogOffset: string): void {

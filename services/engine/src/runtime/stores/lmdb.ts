@@ -225,7 +225,13 @@ function lockFolder(path: string): () => void {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
       return () => rmSync(file, { force: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EIO' || code === 'EDQUOT' || code === 'EROFS')
+        throw new NextActError(ErrorCodes.STORE, `partition store ${path}: cannot write its lock file (disk full or failing): ${(err as Error).message}`, {
+          retriable: true,
+          cause: err,
+        });
+      if (code !== 'EEXIST' || attempt > 0) throw err;
     }
     const pid = Number(readFileSync(file, 'utf8'));
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {

@@ -106,7 +106,7 @@ describe('disk full under the lmdb store', () => {
       },
       90_000,
     );
-    expect(reason).toMatch(/NXA_STORE .*(disk full or failing)/);
+    expect(reason).toMatch(/NXA_STORE .*\(disk full or failing\)/);
     const heldAt = await committedTotal(stack, groupId);
     await sleep(3_000);
     const heldAfter = await committedTotal(stack, groupId);

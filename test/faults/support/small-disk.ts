@@ -9,6 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot } from '../../../scripts/lib/services';
 
 export interface SmallDisk {
   /** The mount point, the same path inside the namespace (empty outside it). */
@@ -57,7 +58,8 @@ export async function smallDisk(sizeMb: number): Promise<SmallDisk> {
   const ballast = join(inside, 'ballast');
   return {
     dir,
-    launcher: ['nsenter', '-t', String(holder.pid), '-U', '-m'],
+    // nsenter -m would start it in / (the namespace's root); the engine child runs from the repository.
+    launcher: ['nsenter', '-t', String(holder.pid), '-U', '-m', `--wd=${repoRoot}`],
     fill() {
       let written = 0;
       // Big chunks first, then small ones for the last blocks.

@@ -110,8 +110,10 @@ describe('disk full under the lmdb store', () => {
     const heldAt = await committedTotal(stack, groupId);
     await sleep(3_000);
     const heldAfter = await committedTotal(stack, groupId);
+    // The summary shows the error without the folder's path.
+    const cause = reason!.slice(reason!.indexOf('NXA_STORE')).replace(/\/\S+/g, '…').slice(0, 120);
     notes.push(
-      `full #1 (${Math.round(ballast / 1024)} KiB ballast): /readyz "${reason!.slice(0, 90)}…", input ${heldAfter === heldAt ? 'held' : `moved ${heldAfter - heldAt}`} over 3 s`,
+      `full #1 (${Math.round(ballast / 1024)} KiB ballast): /readyz "${cause}", input ${heldAfter === heldAt ? 'held' : `moved ${heldAfter - heldAt}`} over 3 s`,
     );
     disk.free();
     await waitFor('the same engine to be ready again', async () => (await httpGet(`${url}/readyz`)).status === 200, 90_000);

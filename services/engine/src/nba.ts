@@ -231,13 +231,12 @@ function learn(policy: Policy, j: JourneyState, learner: LearnerState, event: Cu
 
 /**
  * Events that leave the customer with no journey: an erasure (a changelog tombstone follows, see
- * docs/security.md); an outcome when there is no journey, since an outcome answers a decision of
- * the journey and must not start one of its own (a late outcome of an erased customer); any event
- * of a marker journey, which erasures left before they deleted (`erasedAt` set).
+ * docs/security.md), and any event of a marker journey, which erasures left before they deleted
+ * (`erasedAt` set). Nothing else: an event of an erased id that comes later (a late outcome, the
+ * customer coming back) starts a fresh journey, which honours what it says (an unsubscribe).
  */
 function forgets(journey: JourneyState | undefined, event: CustomerEvent): boolean {
-  if (event.name === 'nextact.ErasureRequest' || journey?.erasedAt != null) return true;
-  return journey === undefined && event.name === 'nextact.ActionOutcome';
+  return event.name === 'nextact.ErasureRequest' || journey?.erasedAt != null;
 }
 
 export interface NbaDomainOptions {
@@ -276,7 +275,6 @@ export function createNbaDomain(policy: Policy, options: NbaDomainOptions = {}):
     onEvent(journey, learner, event, decisionTime): StepResult<JourneyState, LearnerState> {
       // deletesJourney takes these first; called anyway (a hand-rolled fold), they change nothing.
       if (forgets(journey, event)) return { journey: journey ?? initialJourney(policy, event.value.customerId), learner };
-      // Anything else starts afresh: a customer who comes back after their erasure starts from nothing.
       const current = journey ?? initialJourney(policy, event.value.customerId);
       if (seenBefore(current, event.value.eventId)) return { journey: current, learner };
       // A shallow copy: nested state is shared with `current` and replaced where the event changes it

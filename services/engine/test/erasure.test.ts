@@ -33,18 +33,24 @@ describe('erasure in the decision domain', () => {
   it('deletes a lived journey and nothing else: other events keep it', () => {
     const step = lived('cust-e');
     expect(step.journey.rfm.purchaseCount).toBe(1);
-    expect(domain.deletesJourney!(step.journey, erasure('cust-e', T0))).toBe(true);
-    expect(domain.deletesJourney!(step.journey, purchase('cust-e', T0 + DAY))).toBe(false);
-    expect(domain.deletesJourney!(step.journey, outcome('cust-e', T0, 'd-1', 'offer_discount', 'EMAIL', 'OPENED'))).toBe(false);
+    expect(domain.deletesJourney(step.journey, erasure('cust-e', T0))).toBe(true);
+    expect(domain.deletesJourney(step.journey, purchase('cust-e', T0 + DAY))).toBe(false);
+    expect(domain.deletesJourney(step.journey, outcome('cust-e', T0, 'd-1', 'offer_discount', 'EMAIL', 'OPENED'))).toBe(false);
   });
 
-  it('keeps a late outcome of an erased customer from starting a journey, and a retried erasure is a no-op', () => {
-    expect(domain.deletesJourney!(undefined, outcome('cust-l', T0 + 1, 'd-1', 'offer_discount', 'EMAIL', 'CONVERTED'))).toBe(true);
-    expect(domain.deletesJourney!(undefined, erasure('cust-l', T0 + 3 * DAY, 'erase-again'))).toBe(true);
+  it('lets a late outcome of an erased customer start a fresh journey that honours it, and a retried erasure is a no-op', () => {
+    const late = outcome('cust-l', T0 + 1, 'd-1', 'offer_discount', 'EMAIL', 'UNSUBSCRIBED');
+    expect(domain.deletesJourney(undefined, late)).toBe(false);
+    const fresh = domain.onEvent(undefined, domain.initialLearner(), late, WALL);
+    expect(fresh.decision).toBeUndefined();
+    expect(fresh.journey.consent.EMAIL).toBe(false);
+    expect(fresh.journey.rfm.purchaseCount).toBe(0);
+    expect(fresh.journey.recentDecisions).toEqual([]);
+    expect(domain.deletesJourney(undefined, erasure('cust-l', T0 + 3 * DAY, 'erase-again'))).toBe(true);
   });
 
   it('starts a customer who comes back after the erasure from nothing', () => {
-    expect(domain.deletesJourney!(undefined, browse('cust-b', T0 + DAY, { kind: 'PAGE_VIEW' }))).toBe(false);
+    expect(domain.deletesJourney(undefined, browse('cust-b', T0 + DAY, { kind: 'PAGE_VIEW' }))).toBe(false);
     const back = domain.onEvent(undefined, domain.initialLearner(), browse('cust-b', T0 + DAY, { kind: 'PAGE_VIEW' }), WALL).journey;
     expect(back.rfm.purchaseCount).toBe(0);
     expect(back.seenEvents).toHaveLength(1);
@@ -55,7 +61,7 @@ describe('erasure in the decision domain', () => {
     const marker: JourneyState = { ...initialJourney(policy, 'cust-m'), erasedAt: T0 };
     const restored = deserialiseJourney(domain.serialiseJourney(marker));
     expect(restored.erasedAt).toBe(T0);
-    expect(domain.deletesJourney!(restored, purchase('cust-m', T0 + DAY))).toBe(true);
+    expect(domain.deletesJourney(restored, purchase('cust-m', T0 + DAY))).toBe(true);
   });
 
   it('reads changelog journeys written before erasure existed as not erased', () => {
@@ -103,11 +109,12 @@ describe('erasure through the runtime processor', () => {
     expect([...fresh.journeys.range()].map(([k]) => k)).toEqual(['other']);
   });
 
-  it('writes no tombstone for an id it never held (an erasure of a stranger, a late outcome)', () => {
+  it('writes no tombstone for an id it never held (an erasure of a stranger, a retried erasure)', () => {
     const store = new PartitionStore(domain);
     const processor = new Processor(domain, store);
-    processor.applyEvent(erasure('nobody', T0), { decisionTime: WALL, triggerTimestamp: WALL }, emptyEffects());
-    processor.applyEvent(outcome('nobody', T0, 'd-x', 'offer_discount', 'EMAIL', 'OPENED'), { decisionTime: WALL, triggerTimestamp: WALL }, emptyEffects());
+    const ctx = { decisionTime: WALL, triggerTimestamp: WALL };
+    processor.applyEvent(erasure('nobody', T0), ctx, emptyEffects());
+    processor.applyEvent(erasure('nobody', T0, 'erase-again'), ctx, emptyEffects());
     expect(store.journeys.changedCount).toBe(0);
     expect(store.size).toBe(0);
   });

@@ -53,7 +53,7 @@ export class Processor<J, L> {
     this.fireDue(ctx, fx);
     const customerId = event.value.customerId;
     const journey = this.store.journeys.get(customerId);
-    if (this.domain.deletesJourney?.(journey, event)) {
+    if (this.domain.deletesJourney(journey, event)) {
       if (journey !== undefined) this.store.delete(customerId);
       return;
     }

@@ -109,6 +109,24 @@ describe('erasure through the runtime processor', () => {
     expect([...fresh.journeys.range()].map(([k]) => k)).toEqual(['other']);
   });
 
+  it('moves no stream time and fires no timer for an erasure, whatever its event time', () => {
+    const store = new PartitionStore(domain);
+    const processor = new Processor(domain, store);
+    const ctx = { decisionTime: WALL, triggerTimestamp: WALL };
+    for (const id of ['cust-a', 'cust-b']) processor.applyEvent(purchase(id, T0 - 5 * DAY, 9_900), ctx, emptyEffects());
+    const streamTime = store.streamTime;
+    const due = store.timers.dueOf('cust-b');
+    expect(due).toBeDefined();
+    // Stamped far beyond every pending timer (as an erasure at request time would be).
+    const late = erasure('cust-a', T0);
+    const fx = emptyEffects();
+    processor.applyEvent({ ...late, value: { ...late.value, eventTime: due! + 400 * DAY } } as CustomerEvent, ctx, fx);
+    expect(store.streamTime).toBe(streamTime);
+    expect(fx).toEqual(emptyEffects());
+    expect(store.timers.dueOf('cust-b')).toBe(due);
+    expect(store.journeys.get('cust-a')).toBeUndefined();
+  });
+
   it('writes no tombstone for an id it never held (an erasure of a stranger, a retried erasure)', () => {
     const store = new PartitionStore(domain);
     const processor = new Processor(domain, store);

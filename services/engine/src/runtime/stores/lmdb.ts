@@ -364,9 +364,9 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
 
   /**
    * One lmdb write transaction. A failed one (disk full: ENOSPC or EIO from lmdb; a failing disk)
-   * leaves the disk at the last commit and the pending writes in place; it surfaces as retriable
-   * NXA_STORE with the cause, and the task releases the partition and reopens it from the store and
-   * the changelog once writes succeed again (docs/faults.md, "disk full").
+   * leaves the disk at the last commit, but the pending writes may be partly taken: the state is
+   * not to be used further. It surfaces as retriable NXA_STORE with the cause; the task releases
+   * the partition and reopens it from the store and the changelog (docs/stores.md, "Disk full").
    */
   private write(what: 'commit' | 'restore', work: () => void): void {
     try {

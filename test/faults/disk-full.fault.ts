@@ -111,7 +111,10 @@ describe('disk full under the lmdb store', () => {
     await sleep(3_000);
     const heldAfter = await committedTotal(stack, groupId);
     // The summary shows the error without the folder's path.
-    const cause = reason!.slice(reason!.indexOf('NXA_STORE')).replace(/(^|\s)\/\S+/g, '$1…').slice(0, 120);
+    const cause = reason!
+      .slice(reason!.indexOf('NXA_STORE'))
+      .replace(/(^|\s)\/\S+/g, '$1…')
+      .slice(0, 120);
     notes.push(
       `full #1 (${Math.round(ballast / 1024)} KiB ballast): /readyz "${cause}", input ${heldAfter === heldAt ? 'held' : `moved ${heldAfter - heldAt}`} over 3 s`,
     );

@@ -19,7 +19,15 @@ export interface DecisionDomain<J, L> {
   readonly policyVersion: string;
   initialJourney(customerId: string): J;
   initialLearner(): L;
-  /** Applies a customer event (in partition order). */
+  /**
+   * True when the event leaves the customer with no journey (erasure). The runtime then deletes
+   * the journey and its timer from the store and writes a tombstone (null value) to the changelog
+   * in the event's transaction, so a restore or a compaction leaves nothing of the key; `onEvent`
+   * is not called for it. Deleting a journey the store does not hold does nothing. Required, so a
+   * domain that wraps another (replay's probes) cannot drop it unnoticed.
+   */
+  deletesJourney(journey: J | undefined, event: CustomerEvent): boolean;
+  /** Applies a customer event (in partition order) that `deletesJourney` did not take. */
   onEvent(journey: J | undefined, learner: L, event: CustomerEvent, decisionTime: number): StepResult<J, L>;
   /** Event time at which this journey's next timer (e.g. inactivity) is due, if any. */
   nextTimer(journey: J): number | undefined;

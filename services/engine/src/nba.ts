@@ -13,7 +13,7 @@ import type { ModelTimeline } from './futures/timeline';
 import { deserialiseJourney, serialiseJourney } from './journey/codec';
 import { decisionFingerprint } from './journey/fingerprint';
 import { intern } from './journey/intern';
-import { BOUNDS, erasedJourney, type FollowUp, initialJourney, type JourneyState, listOrEmpty } from './journey/state';
+import { BOUNDS, type FollowUp, initialJourney, type JourneyState, listOrEmpty } from './journey/state';
 import { advanceTo, applyEvent, enterStage, isUnhappy, nextTransition, prune, rememberEvent, seenBefore } from './journey/transitions';
 import { pick, type ScoringContext, scoreAction, softmax } from './policy/arbitration';
 import { deferHoursOf, experimentFor, hashArm } from './policy/experiments';
@@ -229,6 +229,16 @@ function learn(policy: Policy, j: JourneyState, learner: LearnerState, event: Cu
   return observe(learner, decision.actionId, decision.stage, signal, o.eventTime, policy.learning.halfLifeDays);
 }
 
+/**
+ * Events that leave the customer with no journey: an erasure (a changelog tombstone follows, see
+ * docs/security.md), and any event of a marker journey, which erasures left before they deleted
+ * (`erasedAt` set). Nothing else: an event of an erased id that comes later (a late outcome, the
+ * customer coming back) starts a fresh journey, which honours what it says (an unsubscribe).
+ */
+function forgets(journey: JourneyState | undefined, event: CustomerEvent): boolean {
+  return event.name === 'nextact.ErasureRequest' || journey?.erasedAt != null;
+}
+
 export interface NbaDomainOptions {
   /** Customer-futures model versions (filled by the models side input); without it decisions record no future. */
   futures?: ModelTimeline;
@@ -260,13 +270,11 @@ export function createNbaDomain(policy: Policy, options: NbaDomainOptions = {}):
     initialJourney: (customerId) => initialJourney(policy, customerId),
     initialLearner,
 
+    deletesJourney: forgets,
+
     onEvent(journey, learner, event, decisionTime): StepResult<JourneyState, LearnerState> {
-      // Erasure replaces the journey in the same transaction as the offsets; once erased, the id stays inert.
-      if (event.name === 'nextact.ErasureRequest') {
-        if (journey?.erasedAt != null) return { journey, learner };
-        return { journey: erasedJourney(policy, event.value.customerId, event.value.requestedAt), learner };
-      }
-      if (journey?.erasedAt != null) return { journey, learner };
+      // deletesJourney takes these first; called anyway (a hand-rolled fold), they change nothing.
+      if (forgets(journey, event)) return { journey: journey ?? initialJourney(policy, event.value.customerId), learner };
       const current = journey ?? initialJourney(policy, event.value.customerId);
       if (seenBefore(current, event.value.eventId)) return { journey: current, learner };
       // A shallow copy: nested state is shared with `current` and replaced where the event changes it

@@ -68,6 +68,7 @@ export function probeDomain<J, L>(
     policyVersion: logged.policyVersion,
     initialJourney: (id) => logged.initialJourney(id),
     initialLearner: () => logged.initialLearner(),
+    deletesJourney: (journey, event) => logged.deletesJourney(journey, event),
     onEvent(journey, learner, event, decisionTime) {
       const r = logged.onEvent(journey, learner, event, decisionTime);
       if (r.decision) onDecision(r.decision, candidate.onEvent(journey, learner, event, decisionTime).decision);

@@ -189,6 +189,7 @@ class SwitchingDomain<J, L> {
       },
       initialJourney: (id) => self.current.initialJourney(id),
       initialLearner: () => self.current.initialLearner(),
+      deletesJourney: (j, e) => self.current.deletesJourney(j, e),
       onEvent: (j, l, e, t) => self.current.onEvent(j, l, e, t),
       nextTimer: (j) => self.current.nextTimer(j),
       onTimer: (j, l, due, t) => self.current.onTimer(j, l, due, t),

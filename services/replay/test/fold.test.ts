@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Decision } from '@nextact/core';
+import { type CustomerEvent, type Decision, validateRecord } from '@nextact/core';
 import { createNbaDomain, loadPolicy } from '@nextact/engine';
 import { parsePolicy } from '@nextact/engine/src/policy/load';
 import { makeEvents } from '../../engine/test/runtime/helpers';
@@ -52,6 +52,40 @@ describe('the fold', () => {
     expect(moved.length).toBeGreaterThan(0);
     // Same context: the same candidates are eligible, only the softmax differs.
     for (const [a, b] of pairs) expect(b!.candidates.map((c) => [c.actionId, c.eligible])).toEqual(a.candidates.map((c) => [c.actionId, c.eligible]));
+  });
+});
+
+describe('the fold meets an erasure', () => {
+  it('deletes the journey as the engine does: no state, no snapshot entry, nothing after a resume, through the probe too', () => {
+    const victim = events[0]!.value.customerId;
+    const erasure = {
+      name: 'nextact.ErasureRequest',
+      value: validateRecord('nextact.ErasureRequest', {
+        eventId: 'erase-1',
+        customerId: victim,
+        eventTime: Date.UTC(2000, 0, 1),
+        requestedAt: Date.UTC(2026, 0, 1),
+        source: 'cli',
+        requestedBy: 'dpo',
+        reason: null,
+      }),
+    } as CustomerEvent;
+    const half = Math.floor(events.length / 2);
+    const log = [...events.slice(0, half), erasure, ...events.slice(half).filter((e) => e.value.customerId !== victim)];
+    for (const domain of [createNbaDomain(policy), probeDomain(createNbaDomain(policy), createNbaDomain(policy), () => {})]) {
+      const fold = new PartitionFold(domain as never);
+      for (const e of log.slice(0, half)) fold.apply(e, e.value.eventTime, e.value.eventTime, fail);
+      expect(fold.contents().has(victim)).toBe(true);
+      fold.apply(erasure, 0, 0, fail);
+      expect(fold.contents().has(victim)).toBe(false);
+      const snapshot = fold.snapshot('customer-events', 0, String(half + 1));
+      expect(snapshot.journeys.some(([id]) => id === victim)).toBe(false);
+      const resumed = new PartitionFold(domain as never);
+      resumed.load(snapshot);
+      for (const e of log.slice(half + 1)) resumed.apply(e, e.value.eventTime, e.value.eventTime, fail);
+      expect(resumed.contents().has(victim)).toBe(false);
+      expect(resumed.journeys).toBeGreaterThan(10);
+    }
   });
 });
 

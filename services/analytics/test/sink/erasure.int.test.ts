@@ -4,11 +4,14 @@
  * `npm run customer -- forget ID` (its function) erases one of them. Afterwards:
  *   - ClickHouse holds no event row and no decision row of that customer, others are untouched,
  *     and the erasure record says who, when and how many rows went;
- *   - the engine's state for the id (latest changelog value) is the erased marker, and a late
- *     outcome of the customer makes no decision and no row;
+ *   - the engine's state for the id is gone: the latest changelog record of the key is a tombstone
+ *     (null value), and fresh stores (memory, lmdb) restoring the whole changelog have no state
+ *     for it; a late outcome of the customer then makes no decision and no row, and starts a
+ *     fresh journey holding only itself (the engine keeps no list of erased ids);
  *   - rebuilds from the log do not bring the customer back: folding the whole customer-events log
- *     through the domain ends with the marker, and a fresh sink (new group, new database) that
- *     reads both topics from the beginning ends with no row of the customer.
+ *     through the engine's processor deletes the history at the erasure and ends with the same
+ *     fresh journey, the engine's own lmdb store holds that one, and a fresh sink (new group, new
+ *     database) that reads both topics from the beginning ends with no row of the customer.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +20,14 @@ import { type ConsumedRecord, createLogger, type KafkaAdmin, type RecordCodec, t
 import { Registry } from 'prom-client';
 import { forget } from '../../../../scripts/customer';
 import { freePort, type ServiceProcess, startService, stopService } from '../../../../scripts/lib/services';
-import { erasedJourney, type JourneyState } from '../../../engine/src/journey/state';
+import type { JourneyState } from '../../../engine/src/journey/state';
 import { createNbaDomain } from '../../../engine/src/nba';
 import { loadPolicy } from '../../../engine/src/policy/load';
+import { ChangelogCodec } from '../../../engine/src/runtime/changelog';
+import { emptyEffects, Processor } from '../../../engine/src/runtime/processor';
+import { restorePartitions } from '../../../engine/src/runtime/restore';
+import { PartitionStore } from '../../../engine/src/runtime/store';
+import { MemoryPartitionState, openPartitionState } from '../../../engine/src/runtime/stores';
 import { labelValuesOf } from '../../../gateway/test/metric-labels';
 import { createSinkMetrics } from '../../src/sink/metrics';
 import { ClickHouseSink } from '../../src/sink/sink';
@@ -109,6 +117,7 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
         NEXTACT_PARTITIONS: '3',
         ENGINE_PORT: String(enginePort),
         ENGINE_STATE_DIR: stateDir,
+        ENGINE_STORE: 'lmdb',
         ENGINE_CHECKPOINT_INTERVAL_MS: '1000',
         LOG_LEVEL: 'warn',
       },
@@ -136,20 +145,6 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
     const asked = await forget(config, victim, 'dpo@example.com', 'ticket DP-42', 'erasure-it-1');
     expect(asked).toMatchObject({ erasureId: 'erasure-it-1', customerId: victim, requestedBy: 'dpo@example.com' });
 
-    // A late outcome of the erased customer, after the erasure on the same partition.
-    const late = validateRecord('nextact.ActionOutcome', {
-      eventId: 'late-outcome-1',
-      customerId: victim,
-      eventTime: Date.UTC(2026, 0, 6),
-      source: 'email',
-      decisionId: 'dec-late',
-      actionId: 'offer_discount',
-      channel: 'EMAIL',
-      outcome: 'CONVERTED',
-      valueMinor: 100,
-    });
-    await produceAll(env.kafka, encodeAll(env.codec, env.topics, [{ name: 'nextact.ActionOutcome', value: late }], []));
-
     await waitFor('erasure record', async () => (await store.rows(`SELECT 1 FROM nextact.erasures WHERE erasure_id = 'erasure-it-1'`)).length === 1);
     await waitFor('engine caught up after the erasure', () => caughtUp(engineGroup, [env.topics.customerEvents]), 60_000);
     await waitFor(
@@ -168,34 +163,114 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
       `SELECT customer_id, requested_by, reason, source, toUnixTimestamp64Milli(requested_at) AS requested_at, events_deleted, decisions_deleted FROM nextact.erasures FINAL`,
     );
     expect(record).toMatchObject({ customer_id: victim, requested_by: 'dpo@example.com', reason: 'ticket DP-42', source: 'cli' });
-    // The late outcome may land in the erasure's own batch and then counts among the removed rows.
-    expect([eventsBefore, eventsBefore + 1]).toContain(Number(record!.events_deleted));
+    expect(Number(record!.events_deleted)).toBe(eventsBefore);
     expect(Number(record!.decisions_deleted)).toBe(decisionsBefore);
 
-    // Engine state: the latest changelog value of the id is the marker, nothing of the history.
+    // Engine state: the latest changelog record of the id is a tombstone; records before it (its
+    // history, until compaction removes them) are the documented exception.
     const changelog = await readAll(env.kafka, env.topics.journeyChangelog, `${config.topicPrefix}check-changelog`);
-    const latest = changelog.filter((r) => r.key === victim).at(-1)!;
-    // The value is registry-framed (magic byte, 4-byte schema id, then the Avro journey).
-    const state = domain.deserialiseJourney(latest.value!.subarray(5));
-    const requestedAt = Number(record!.requested_at);
-    expect(state).toEqual(erasedJourney(policy, victim, requestedAt));
+    const ofVictim = changelog.filter((r) => r.key === victim);
+    expect(ofVictim.length).toBeGreaterThan(1);
+    expect(ofVictim.at(-1)!.value).toBeNull();
+
+    // Fresh stores (memory and lmdb) restoring the whole changelog have no state for the customer,
+    // and the same journeys for everyone else.
+    const values = new ChangelogCodec(domain, { codec: env.codec, topic: env.topics.journeyChangelog });
+    await values.register();
+    const restoredJourneys: number[] = [];
+    const freshDir = mkdtempSync(join(tmpdir(), 'nextact-erasure-restore-'));
+    try {
+      for (const kind of ['memory', 'lmdb'] as const) {
+        const stores = await Promise.all(
+          [0, 1, 2].map(async (p) =>
+            kind === 'memory'
+              ? new PartitionStore(domain, new MemoryPartitionState(values.journeyValues), values)
+              : new PartitionStore(domain, await openPartitionState({ kind: 'lmdb', dir: freshDir }, p, values.journeyValues), values),
+          ),
+        );
+        try {
+          await restorePartitions({
+            kafka: env.kafka,
+            admin,
+            changelogTopic: env.topics.journeyChangelog,
+            items: stores.map((store, partition) => ({ partition, store })),
+            logger,
+          });
+          let journeys = 0;
+          for (const st of stores) {
+            expect(st.journeys.get(victim)).toBeUndefined();
+            expect(st.timers.dueOf(victim)).toBeUndefined();
+            const ids = [...st.journeys.range()].map(([id]) => id);
+            expect(ids).not.toContain(victim);
+            journeys += ids.length;
+          }
+          restoredJourneys.push(journeys);
+        } finally {
+          for (const st of stores) await st.close();
+        }
+      }
+    } finally {
+      rmSync(freshDir, { recursive: true, force: true });
+    }
+    expect(restoredJourneys[0]).toBeGreaterThan(0);
+    expect(restoredJourneys[1]).toBe(restoredJourneys[0]);
+
+    // A late outcome of the erased customer (an email provider reporting days later). The engine
+    // keeps no list of erased ids: the id starts a fresh journey holding this outcome only, and
+    // nothing of the history (docs/security.md: events after an erasure). It decides nothing; the
+    // sink removes its row, since the erasure record lists the id.
+    const late = validateRecord('nextact.ActionOutcome', {
+      eventId: 'late-outcome-1',
+      customerId: victim,
+      eventTime: Date.UTC(2026, 0, 6),
+      source: 'email',
+      decisionId: 'dec-late',
+      actionId: 'offer_discount',
+      channel: 'EMAIL',
+      outcome: 'CONVERTED',
+      valueMinor: 100,
+    });
+    await produceAll(env.kafka, encodeAll(env.codec, env.topics, [{ name: 'nextact.ActionOutcome', value: late }], []));
+    await waitFor('engine caught up after the late outcome', () => caughtUp(engineGroup, [env.topics.customerEvents]), 60_000);
+    await waitFor(
+      'sink caught up after the late outcome',
+      () => caughtUp(`${config.topicPrefix}analytics-sink`, [env.topics.customerEvents, env.topics.decisions]),
+      60_000,
+    );
+    await waitFor('the late row removed', async () => (await rowsOf(store, 'events', victim)) === 0, 30_000);
+    expect(await rowsOf(store, 'decisions', victim)).toBe(0);
+    const after = (await readAll(env.kafka, env.topics.journeyChangelog, `${config.topicPrefix}check-changelog-2`)).filter((r) => r.key === victim);
+    const fresh = values.decodeJourney(after.at(-1)!.value!);
+    const freshOnly = (j: JourneyState) => {
+      expect(j.customerId).toBe(victim);
+      expect(j.seenEvents).toHaveLength(1);
+      expect(j.rfm.purchaseCount).toBe(0);
+      expect(j.recentDecisions).toEqual([]);
+      expect(j.followUps).toEqual([]);
+    };
+    freshOnly(fresh);
 
     // On the decisions topic (retained: the documented exception) nothing was added for the customer:
     // the erasure does not move stream time, so it fires no timer of theirs before it applies.
     const decisions = await decodeAll(env.codec, await readAll(env.kafka, env.topics.decisions, `${config.topicPrefix}check-decisions`));
     expect(decisions.filter((d) => d.customerId === victim)).toHaveLength(decisionsBefore);
 
-    // Rebuild of the engine's state from the input log: the fold ends with the marker.
+    // Rebuild of the engine's state from the input log, through the engine's processor: the erasure
+    // deletes the history, and the rebuilt journey is the live one (the late outcome's only).
     const input = await readAll(env.kafka, env.topics.customerEvents, `${config.topicPrefix}check-events`);
-    let journey: JourneyState | undefined;
-    let learner = domain.initialLearner();
+    const folded = new PartitionStore(domain);
+    const processor = new Processor(domain, folded);
+    let erasedInFold = false;
     for (const r of input.filter((x) => x.key === victim)) {
       const decoded = await env.codec.decode(r.value!);
-      const step = domain.onEvent(journey, learner, decoded as never, 0);
-      journey = step.journey;
-      learner = step.learner;
+      processor.applyEvent(decoded as never, { decisionTime: 0, triggerTimestamp: r.timestamp }, emptyEffects());
+      if (decoded.name === 'nextact.ErasureRequest') {
+        expect(folded.journeys.get(victim)).toBeUndefined();
+        erasedInFold = true;
+      }
     }
-    expect(journey).toEqual(erasedJourney(policy, victim, requestedAt));
+    expect(erasedInFold).toBe(true);
+    expect(domain.serialiseJourney(folded.journeys.get(victim)!)).toEqual(domain.serialiseJourney(fresh));
 
     // Rebuild of ClickHouse from the topics: a fresh sink group into a fresh database.
     await sink.stop();
@@ -219,6 +294,23 @@ describe('erasure: forget a customer everywhere, and keep them forgotten on repl
       const labels = labelValuesOf(exposition);
       expect(labels.size).toBeGreaterThan(0);
       expect([...customers].filter((c) => labels.has(c))).toEqual([]);
+    }
+
+    // The engine's own store (lmdb, read once the engine stopped) holds the fresh journey only.
+    await stopService(engine);
+    engine = undefined;
+    const own = await Promise.all(
+      [0, 1, 2].map(
+        async (p) => new PartitionStore(domain, await openPartitionState({ kind: 'lmdb', dir: join(stateDir, engineGroup) }, p, values.journeyValues), values),
+      ),
+    );
+    try {
+      const holding = own.filter((st) => st.journeys.get(victim) !== undefined);
+      expect(holding).toHaveLength(1);
+      freshOnly(holding[0]!.journeys.get(victim)!);
+      expect(own.reduce((n, st) => n + [...st.journeys.range()].length, 0)).toBe(restoredJourneys[0]! + 1);
+    } finally {
+      for (const st of own) await st.close();
     }
   });
 });

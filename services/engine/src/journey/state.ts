@@ -145,8 +145,9 @@ export interface JourneyState {
   /** Earliest due first. */
   followUps: FollowUp[];
   /**
-   * Set once the customer was erased (right to be forgotten): the journey then holds nothing but
-   * the id and this time, and every later event of the id is ignored (late outcomes, stragglers).
+   * Always null now: erasure deletes the journey (a changelog tombstone). Set only in marker
+   * journeys that erasures left before they deleted (the id and this time, nothing else); the
+   * next event of such an id deletes the marker (nba.ts). Kept in the schema for those records.
    */
   erasedAt: number | null;
   /** Null before the first purchase. */
@@ -231,17 +232,6 @@ export function initialJourney(policy: Policy, customerId: string): JourneyState
     acquisitionChannel: null,
     categories: NO_CATEGORIES,
   };
-}
-
-/**
- * What is left of an erased customer: the id (the changelog key) and when, nothing they did.
- * Consent is withdrawn everywhere so no gate could ever pass for the id again.
- */
-export function erasedJourney(policy: Policy, customerId: string, erasedAt: number): JourneyState {
-  const j = initialJourney(policy, customerId);
-  j.consent = sharedConsent(Object.fromEntries(Object.keys(j.consent).map((c) => [c, false])) as Record<ContactChannel, boolean>);
-  j.erasedAt = erasedAt;
-  return j;
 }
 
 /** Decoded strings and objects replaced by their shared instances (see the module comment). */

@@ -10,6 +10,7 @@ import {
   type DecodedRecord,
   ErrorCodes,
   errorCodeOf,
+  errorMessage,
   type GroupMetadata,
   type KafkaAdmin,
   type KafkaCapabilities,
@@ -109,6 +110,8 @@ export class Engine<J, L> {
   private idleTicker?: NodeJS.Timeout;
   /** Consecutive failed opens per partition (backoff of the retry). */
   private readonly openFailures = new Map<number, number>();
+  /** The last failed open's error per partition (code and message), until an open succeeds. */
+  private readonly openErrors = new Map<number, string>();
   private committer!: InstanceCommitter;
   private readonly changelog: ChangelogCodec<J, L>;
   /** The consumer's group metadata when the current assignment was learnt. */
@@ -192,7 +195,10 @@ export class Engine<J, L> {
     if (this.stopping) return { ready: false, reason: 'stopping' };
     if (!this.joined) return { ready: false, reason: 'consumer has not joined its group yet' };
     const pending = [...this.owned].filter((p) => !this.slots.get(p)?.restored).sort((a, b) => a - b);
-    if (pending.length > 0) return { ready: false, reason: `restoring partitions ${pending.join(', ')}` };
+    // Why an open keeps failing (a full disk, an unreachable changelog) is what an operator needs.
+    const failed = pending.filter((p) => this.openErrors.has(p)).map((p) => `partition ${p}: ${this.openErrors.get(p)}`);
+    if (pending.length > 0)
+      return { ready: false, reason: `restoring partitions ${pending.join(', ')}${failed.length > 0 ? `; opening failed: ${failed.join('; ')}` : ''}` };
     return { ready: true };
   };
 
@@ -360,10 +366,12 @@ export class Engine<J, L> {
         () => {
           slot.restored = true;
           this.openFailures.delete(task.partition);
+          this.openErrors.delete(task.partition);
         },
         async (err) => {
           const failures = (this.openFailures.get(task.partition) ?? 0) + 1;
           this.openFailures.set(task.partition, failures);
+          this.openErrors.set(task.partition, `${errorCodeOf(err) ?? 'error'} ${errorMessage(err)}`.slice(0, 300));
           this.log.error('opening partition failed; retrying', { partition: task.partition, failures, err });
           if (this.slots.get(task.partition) === slot) this.slots.delete(task.partition);
           await task.release('open failed');

@@ -43,16 +43,28 @@ export class Processor<J, L> {
     private readonly onTimerError: (customerId: string, err: unknown) => void = () => {},
   ) {}
 
-  /** Advances stream time, fires timers due by then, then applies the event. */
+  /**
+   * Advances stream time, fires timers due by then, then applies the event. An event that deletes
+   * the journey (erasure) is not a customer action: it neither moves stream time nor fires timers,
+   * whatever its event time, and the journey goes with its pending timer.
+   */
   applyEvent(event: CustomerEvent, ctx: StepContext, fx: BatchEffects): void {
+    const customerId = event.value.customerId;
+    const before = this.store.journeys.get(customerId);
+    if (this.domain.deletesJourney(before, event)) {
+      if (before !== undefined) this.store.delete(customerId);
+      return;
+    }
     const eventTime = event.value.eventTime;
     if (eventTime > this.store.streamTime) {
       this.store.streamTime = eventTime;
       fx.streamTimeChanged = true;
     }
+    const fired = fx.timersFired;
     this.fireDue(ctx, fx);
-    const customerId = event.value.customerId;
-    const result = this.domain.onEvent(this.store.journeys.get(customerId), this.store.learner, event, ctx.decisionTime);
+    // A timer of this very customer may have fired: read the journey again only then.
+    const journey = fx.timersFired === fired ? before : this.store.journeys.get(customerId);
+    const result = this.domain.onEvent(journey, this.store.learner, event, ctx.decisionTime);
     this.store.put(customerId, result.journey);
     this.store.learner = result.learner;
     fx.learnerChanged = true;

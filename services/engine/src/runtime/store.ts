@@ -61,6 +61,12 @@ export class PartitionStore<J, L> {
     this.timers.set(customerId, this.domain.nextTimer(journey));
   }
 
+  /** Deletes a customer's journey and its timer (change-logged: a tombstone on the next commit). */
+  delete(customerId: string): void {
+    this.journeys.delete(customerId);
+    this.timers.set(customerId, undefined);
+  }
+
   /** What the persistent store last made durable (undefined: nothing, or in memory). */
   stored(): StoredPosition | undefined {
     return this.state.stored();

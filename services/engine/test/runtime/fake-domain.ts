@@ -64,6 +64,8 @@ export function fakeDomain(): DecisionDomain<CounterJourney, CounterLearner> {
     policyVersion: 'fake-1',
     initialJourney: (customerId) => ({ customerId, events: 0, lastEventTime: 0, digest: 0, timerArmed: false, timersFired: 0 }),
     initialLearner: () => ({ steps: 0 }),
+    // Decides on every event, erasures included ("one decision per event" is exact): deletes nothing.
+    deletesJourney: () => false,
     onEvent(journey, learner, event: CustomerEvent, decisionTime): StepResult<CounterJourney, CounterLearner> {
       if (event.value.eventId.startsWith('boom')) throw new Error(`fake domain refuses ${event.value.eventId}`);
       const before = journey ?? this.initialJourney(event.value.customerId);

@@ -255,10 +255,14 @@ export interface EngineChild {
   stderr: string[];
 }
 
-/** Starts `engine-child.ts` (real service wiring, fake domain) as its own process. */
-export function spawnEngineChild(stack: TestStack, instanceId: string, extraEnv: Record<string, string> = {}): EngineChild {
+/**
+ * Starts `engine-child.ts` (real service wiring, fake domain) as its own process; `launcher` is a
+ * command it runs under (e.g. nsenter into a mount namespace with a small disk).
+ */
+export function spawnEngineChild(stack: TestStack, instanceId: string, extraEnv: Record<string, string> = {}, launcher: string[] = []): EngineChild {
   const repoRoot = join(__dirname, '../../../..');
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'engine-child.ts')], {
+  const command = [...launcher, process.execPath, '--import', 'tsx', join(__dirname, 'engine-child.ts')];
+  const proc = spawn(command[0]!, command.slice(1), {
     cwd: repoRoot,
     env: {
       ...stack.env,

@@ -225,7 +225,13 @@ function lockFolder(path: string): () => void {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
       return () => rmSync(file, { force: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EIO' || code === 'EDQUOT' || code === 'EROFS')
+        throw new NextActError(ErrorCodes.STORE, `partition store ${path}: cannot write its lock file (disk full or failing): ${(err as Error).message}`, {
+          retriable: true,
+          cause: err,
+        });
+      if (code !== 'EEXIST' || attempt > 0) throw err;
     }
     const pid = Number(readFileSync(file, 'utf8'));
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
@@ -277,6 +283,7 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
   private closed = false;
 
   private constructor(
+    private readonly path: string,
     private readonly env: RootDatabase,
     codec: ValueCodec<V>,
     cacheEntries: number,
@@ -311,7 +318,7 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
         unlock();
         throw new NextActError(ErrorCodes.STORE, `lmdb store ${options.path} does not open: ${(err as Error).message}`, { retriable: true, cause: err });
       }
-      return new LmdbPartitionState(env, codec, options.cacheEntries ?? DEFAULT_CACHE_ENTRIES, () => {
+      return new LmdbPartitionState(options.path, env, codec, options.cacheEntries ?? DEFAULT_CACHE_ENTRIES, () => {
         unlock();
         release();
         if (holders.get(options.path) === chained) holders.delete(options.path);
@@ -338,7 +345,7 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
   }
 
   commit(changelogOffset: string): void {
-    this.env.transactionSync(() => this.writeAll(changelogOffset));
+    this.write('commit', () => this.writeAll(changelogOffset));
   }
 
   /**
@@ -346,13 +353,33 @@ export class LmdbPartitionState<V> implements PartitionState<V> {
    * transaction. Values and timers set through the other methods since the last commit go too.
    */
   restore(entries: Iterable<RestoredEntry<V>>, changelogOffset: string): void {
-    this.env.transactionSync(() => {
+    this.write('restore', () => {
       for (const { key, bytes, due } of entries) {
         this.journeys.putBytes(key, bytes);
         this.timers.set(key, due);
       }
       this.writeAll(changelogOffset);
     });
+  }
+
+  /**
+   * One lmdb write transaction. A failed one (disk full: ENOSPC or EIO from lmdb; a failing disk)
+   * leaves the disk at the last commit, but the pending writes may be partly taken: the state is
+   * not to be used further. It surfaces as retriable NXA_STORE with the cause; the task releases
+   * the partition and reopens it from the store and the changelog (docs/stores.md, "Disk full").
+   */
+  private write(what: 'commit' | 'restore', work: () => void): void {
+    try {
+      this.env.transactionSync(work);
+    } catch (err) {
+      // lmdb-js reports errno as a numeric code: 28 ENOSPC, 5 EIO (what a write past a full disk gives).
+      const e = err as { code?: unknown; message?: string };
+      const full = e.code === 28 || e.code === 5 || /no space left|input\/output error|MDB_MAP_FULL/i.test(e.message ?? '');
+      throw new NextActError(ErrorCodes.STORE, `lmdb store ${this.path}: ${what} failed${full ? ' (disk full or failing)' : ''}: ${e.message ?? String(err)}`, {
+        retriable: true,
+        cause: err,
+      });
+    }
   }
 
   private writeAll(changelogOffset: string): void {

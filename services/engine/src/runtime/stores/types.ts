@@ -59,6 +59,7 @@ export interface PartitionState<V> {
   setValue(name: string, value: Buffer | undefined): void;
   /** What the last commit made durable; undefined when nothing was (or the store is in memory). */
   stored(): StoredPosition | undefined;
+  /** Throws retriable NXA_STORE when it cannot write (disk full): the state is then only to be closed. */
   commit(changelogOffset: string): void;
   /**
    * Restore: changelog values written as they came (the in-memory store decodes them when first

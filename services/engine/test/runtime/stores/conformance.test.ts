@@ -54,6 +54,54 @@ describe.each(storeKinds)('store conformance (%s)', (kind: StoreKind) => {
     expect(s.journeys.approximateCount()).toBe(1);
   });
 
+  it('deletes a key with its timer, and a restored tombstone removes the key for good', async () => {
+    let s = await openState();
+    for (const k of ['a', 'b', 'c', 'd']) {
+      s.journeys.put(k, `v-${k}`);
+      s.timers.set(k, k.charCodeAt(0));
+    }
+    s.commit('4');
+    // Deleted through the store (erasure): gone with its timer, before and after the commit.
+    s.journeys.delete('a');
+    s.timers.set('a', undefined);
+    expect(s.journeys.get('a')).toBeUndefined();
+    s.commit('5');
+    // Restored tombstones: of a committed key, of a key written since the last commit, of an unknown key.
+    s.journeys.put('e', 'pending');
+    s.timers.set('e', 1);
+    s.restore(
+      [
+        { key: 'b', bytes: null, due: undefined },
+        { key: 'e', bytes: null, due: undefined },
+        { key: 'never', bytes: null, due: undefined },
+        { key: 'c', bytes: Buffer.from('restored'), due: 500 },
+      ],
+      '9',
+    );
+    const check = (state: PartitionState<string>) => {
+      for (const k of ['a', 'b', 'e', 'never']) {
+        expect(state.journeys.get(k)).toBeUndefined();
+        expect(state.timers.dueOf(k)).toBeUndefined();
+      }
+      expect([...state.journeys.range()]).toEqual([
+        ['c', 'restored'],
+        ['d', 'v-d'],
+      ]);
+      expect(state.journeys.approximateCount()).toBe(2);
+      expect(state.timers.size).toBe(2);
+      const popped: string[] = [];
+      for (let e = state.timers.popDue(10_000); e; e = state.timers.popDue(10_000)) popped.push(e.id);
+      expect(popped).toEqual(['d', 'c']);
+    };
+    check(s);
+    if (persistent) {
+      // lmdb must not keep the keys: reopened, they are not on disk either.
+      s = await reopen(s);
+      expect(s.stored()).toEqual({ changelogOffset: '9' });
+      check(s);
+    }
+  });
+
   it('ranges in UTF-8 byte order with a half-open interval, over committed and uncommitted writes', async () => {
     const s = await openState();
     const keys = ['b', 'a', 'ä', 'z', 'cust-10', 'cust-9', 'cust-1', '日本'];

@@ -21,7 +21,6 @@ import {
   FindCoordinatorKeyTypes,
   type GroupAssignment,
   ListOffsetTimestamps,
-  type Message,
   Producer,
   type SASLOptions,
 } from '@platformatic/kafka';
@@ -125,6 +124,38 @@ function abortedBatchFilter(data: FetchResponse['responses'][number]['partitions
 }
 
 const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
+type Callback<T> = (error: Error | null, value: T) => void;
+type TxnOffsetCommitApi = (connection: unknown, ...args: unknown[]) => void;
+interface ClientInternals {
+  getApi(name: string, callback: Callback<TxnOffsetCommitApi>): void;
+  getConnection(broker: unknown, callback: Callback<unknown>): void;
+}
+
+/**
+ * The client's own pooled connections and negotiated API versions, by the symbols its base class
+ * defines (pinned client version; the conformance and exactly-once tests cover the path). Needed
+ * because its transaction sends one TxnOffsetCommit per partition, one round trip after another:
+ * at 6 partitions that was most of a commit's time, and it grows with the partition count.
+ */
+function internalsOf(client: Producer): ClientInternals {
+  const symbols = new Map<string, symbol>();
+  for (let proto = Object.getPrototypeOf(client); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto))
+    for (const sym of Object.getOwnPropertySymbols(proto)) if (sym.description && !symbols.has(sym.description)) symbols.set(sym.description, sym);
+  const method = (description: string) => {
+    const sym = symbols.get(description);
+    const fn = sym && (client as unknown as Record<symbol, unknown>)[sym];
+    if (typeof fn !== 'function') throw new Error(`@platformatic/kafka has no ${description} (client version changed?)`);
+    return (fn as (...args: unknown[]) => void).bind(client);
+  };
+  return {
+    getApi: method('plt.kafka.base.getApi') as ClientInternals['getApi'],
+    getConnection: method('plt.kafka.base.getConnection') as ClientInternals['getConnection'],
+  };
+}
+
+const call = <T>(work: (callback: Callback<T>) => void) =>
+  new Promise<T>((resolve, reject) => work((error, value) => (error ? reject(error) : resolve(value))));
 
 function decodeFetch(topic: string, data: FetchResponse['responses'][number]['partitions'][number], from: bigint): FetchedPartition {
   const records: ConsumedRecord[] = [];
@@ -496,6 +527,7 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
         await producer.close(true).catch(() => {});
         throw portError(e, `transactional producer ${transactionalId} init`);
       }
+      const internals = internalsOf(producer);
       let lookupAdmin: Admin | undefined;
       const coordinators = coordinatorLookup(() => {
         lookupAdmin ??= new Admin(base);
@@ -526,17 +558,39 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
                   try {
                     const coordinatorId = await coordinators.of(group.groupId);
                     await tx.addConsumer({ groupId: group.groupId } as Consumer);
-                    // One TxnOffsetCommit per partition, one after another: the client runs one at a
-                    // time and answers concurrent ones with the first one's result.
-                    for (const p of next) {
-                      const message = {
-                        topic: p.topic,
-                        partition: p.partition,
-                        offset: BigInt(p.offset) - 1n, // the client commits offset + 1
-                        metadata: { consumer: { groupId: group.groupId, generationId: group.generationId, memberId: group.memberId, coordinatorId } },
-                      } as unknown as Message;
-                      await tx.addOffset(message);
-                    }
+                    // Every partition's offset in one TxnOffsetCommit (KIP-447: generation and member id).
+                    const topics = [...new Set(next.map((p) => p.topic))];
+                    const metadata = await producer.metadata({ topics });
+                    const broker = metadata.brokers.get(coordinatorId);
+                    if (!broker)
+                      throw new NextActError(ErrorCodes.KAFKA_COORDINATOR_MOVED, `coordinator ${coordinatorId} is not a known broker`, { retriable: true });
+                    const connection = await call<unknown>((cb) => internals.getConnection(broker, cb));
+                    const api = await call<TxnOffsetCommitApi>((cb) => internals.getApi('TxnOffsetCommit', cb));
+                    const request = topics.map((name) => ({
+                      name,
+                      partitions: next
+                        .filter((p) => p.topic === name)
+                        .map((p) => ({
+                          partitionIndex: p.partition,
+                          committedOffset: BigInt(p.offset),
+                          committedLeaderEpoch: metadata.topics.get(name)?.partitions[p.partition]?.leaderEpoch ?? -1,
+                          committedMetadata: null,
+                        })),
+                    }));
+                    await call<unknown>((cb) =>
+                      api(
+                        connection,
+                        transactionalId,
+                        group.groupId,
+                        producer.producerId,
+                        producer.producerEpoch,
+                        group.generationId,
+                        group.memberId,
+                        null,
+                        request,
+                        cb,
+                      ),
+                    );
                   } catch (e) {
                     const err = portError(e, `transactional offset commit ${transactionalId}`);
                     if (err.code === ErrorCodes.KAFKA_COORDINATOR_MOVED) coordinators.forget(group.groupId);
@@ -548,7 +602,9 @@ export function createPlatformaticClient(connection: KafkaConnection, logger: Lo
                   initialDelayMs: 50,
                   maxDelayMs: 2_000,
                   shouldRetry: (err) =>
-                    [ErrorCodes.KAFKA_CONCURRENT_TRANSACTIONS, ErrorCodes.KAFKA_COORDINATOR_MOVED].includes((err as NextActError).code as never),
+                    [ErrorCodes.KAFKA_CONCURRENT_TRANSACTIONS, ErrorCodes.KAFKA_COORDINATOR_MOVED, ErrorCodes.KAFKA_UNAVAILABLE].includes(
+                      (err as NextActError).code as never,
+                    ),
                 },
               );
             },

@@ -104,6 +104,8 @@ export class GlobalTable<V> {
   private follower?: NodeJS.Timeout;
   private closed = false;
   private missingLogged = false;
+  /** Not seen yet, or missing at the last read: its existence is asked first (see watermarks). */
+  private missing = true;
   records = 0;
   skipped = 0;
 
@@ -177,11 +179,18 @@ export class GlobalTable<V> {
   /** The topic's watermarks, or null while it does not exist. */
   private async watermarks(): Promise<Awaited<ReturnType<KafkaAdmin['watermarks']>> | null> {
     const o = this.options;
+    // While the topic is missing, one topic listing per tick: a client may retry a missing topic's
+    // metadata for seconds before it says so (platformatic: 8 tries, 2 s). The first read asks too:
+    // the engine waits for it before it joins its group.
+    if (this.missing && !(await o.admin.listTopics()).includes(o.topic)) return null;
     try {
-      return await o.admin.watermarks(o.topic);
+      const marks = await o.admin.watermarks(o.topic);
+      this.missing = false;
+      return marks;
     } catch (err) {
       // Not every adapter names a missing topic KAFKA_UNKNOWN_TOPIC (some fail on their own metadata first): ask.
       if (errorCodeOf(err) !== ErrorCodes.KAFKA_UNKNOWN_TOPIC && (await o.admin.listTopics()).includes(o.topic)) throw err;
+      this.missing = true;
       return null;
     }
   }

@@ -1,7 +1,8 @@
 /**
  * The restore's in-process part, without Kafka: N changelog values of young journeys (the NBA
- * domain's own encoding, registry-framed) folded into a partition store the way restore.ts does
- * (latest value per key, then applyChangelog). For profiling: `node --cpu-prof --import tsx
+ * domain's own encoding, registry-framed) folded into a partition store the way restore.ts does:
+ * lmdb takes the latest value per key in slices of 50,000 keys, memory takes each fetch's worth
+ * (here 5,000 records) as it comes. The real restore on the broker: bench/restore.ts. For profiling: `node --cpu-prof --import tsx
  * services/engine/bench/restore-apply.ts --journeys 200000 --store memory [--no-header]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       const normalised = values_.normalise(v);
       const bytes = normalised instanceof Promise ? await normalised : normalised;
       latest.set(k, [bytes, withHeader ? timerFromHeader(timerHeader(due)) : null]);
-      if (kind !== 'memory' && latest.size >= 50_000) {
+      if (latest.size >= (kind === 'memory' ? 5_000 : 50_000)) {
         store.applyChangelog(latest, '1');
         latest.clear();
       }
